@@ -1,0 +1,1 @@
+# bench/: benchmarks; each prints lines "name: value unit".  `make bench`.

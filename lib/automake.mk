@@ -1,0 +1,5 @@
+# lib/: small pure helpers shared by everything above; depends on nothing
+# but libc.
+noinst_LTLIBRARIES += lib/libtether.la
+lib_libtether_la_SOURCES = \
+	lib/validate.c lib/validate.h

@@ -1,0 +1,7 @@
+# ovs-glue/: where libopenvswitch (OpenFlow, OVSDB) meets libevent.
+noinst_LTLIBRARIES += ovs-glue/libovsglue.la
+ovs_glue_libovsglue_la_SOURCES = \
+	ovs-glue/ovs-loop.c ovs-glue/ovs-loop.h
+ovs_glue_libovsglue_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+ovs_glue_libovsglue_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+ovs_glue_libovsglue_la_LIBADD = $(OVS_LIBADD) $(LIBEVENT_LIBS)

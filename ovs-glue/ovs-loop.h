@@ -1,0 +1,42 @@
+/* One event loop for libopenvswitch and libevent.
+ *
+ * libopenvswitch's machinery (ovsdb-idl, rconn, vconn, jsonrpc, unixctl) is
+ * written for Open vSwitch's poll-loop: each module's *_wait() registers
+ * file descriptors and timers with poll_fd_wait()/poll_timer_wait(), and
+ * poll_block() sleeps until one is ready.  tether's daemons also use
+ * libevent (bufferevents, evhttp, signals).  ovs-loop.c provides Open
+ * vSwitch's poll-loop API itself (the library's poll-loop.o is then never
+ * linked in), implemented on a libevent event_base: poll_block() turns the
+ * registered waits into one-shot libevent events and runs the base once, so
+ * a ready OVSDB socket and a ready agent connection wake the same loop and
+ * nothing is polled on a timer.
+ *
+ * The main loop of a daemon is therefore the usual Open vSwitch one:
+ *
+ *     for (;;) { foo_run(); bar_run(); foo_wait(); bar_wait(); poll_block(); }
+ *
+ * with libevent callbacks running inside poll_block().  A callback that
+ * changes state which a *_run() function must see calls
+ * poll_immediate_wake(), exactly as Open vSwitch code does.
+ *
+ * Single-threaded: the base belongs to the thread that first asks for it. */
+#ifndef OVS_GLUE_OVS_LOOP_H
+#define OVS_GLUE_OVS_LOOP_H 1
+
+struct event_base;
+
+/* Returns the loop's libevent base, creating it on first use. */
+struct event_base *ovs_loop_base(void);
+
+/* Frees the base and any pending waits (for clean shutdown and tests). */
+void ovs_loop_destroy(void);
+
+/* Counters, for tests and benchmarks. */
+struct ovs_loop_stats {
+    unsigned long long blocks;      /* poll_block() calls */
+    unsigned long long fd_wakeups;  /* OVS fds found ready */
+    unsigned long long timeouts;    /* blocks ended by the timer */
+};
+void ovs_loop_get_stats(struct ovs_loop_stats *);
+
+#endif /* ovs-glue/ovs-loop.h */

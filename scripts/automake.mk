@@ -1,0 +1,2 @@
+# scripts/: bootstrap (dependencies, libopenvswitch), the README's demo and
+# test commands.

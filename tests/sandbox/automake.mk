@@ -1,0 +1,1 @@
+# tests/sandbox: see tests/automake.mk
