@@ -1,0 +1,742 @@
+/* Flow and group tables and the diff between two of them: see
+ * flow-table.h.  All OpenFlow encoding and decoding is libopenvswitch's. */
+#include <config.h>
+
+#include "ovs-glue/flow-table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+#include "byte-order.h"
+#include "hash.h"
+#include "openflow/openflow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(flow_table);
+
+COVERAGE_DEFINE(flow_table_add);
+COVERAGE_DEFINE(flow_table_diff_op);
+
+bool
+ft_cookie_is_foreign(uint64_t cookie)
+{
+    return FT_COOKIE_CLASS(cookie) >= FT_CLASS_FOREIGN_MIN;
+}
+
+bool
+ft_group_is_foreign(uint32_t group_id)
+{
+    return group_id >= FT_GROUP_FOREIGN_MIN && group_id <= OFPG_MAX;
+}
+
+/* Flows. */
+
+static uint32_t
+ft_flow_hash__(uint8_t table_id, uint16_t priority,
+               const struct minimatch *match)
+{
+    return minimatch_hash(match, hash_2words(table_id, priority));
+}
+
+static void
+ft_flow_free__(struct ft_flow *f)
+{
+    if (f) {
+        minimatch_destroy(&f->match);
+        free(f->ofpacts);
+        free(f);
+    }
+}
+
+static struct ft_flow *
+ft_flow_clone__(const struct ft_flow *src)
+{
+    struct ft_flow *f = xmalloc(sizeof *f);
+
+    minimatch_clone(&f->match, &src->match);
+    f->table_id = src->table_id;
+    f->priority = src->priority;
+    f->cookie = src->cookie;
+    f->ofpacts = src->ofpacts_len ? xmemdup(src->ofpacts, src->ofpacts_len)
+                                  : NULL;
+    f->ofpacts_len = src->ofpacts_len;
+    return f;
+}
+
+static bool
+ft_flow_same_value__(const struct ft_flow *a, const struct ft_flow *b)
+{
+    return ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                         b->ofpacts, b->ofpacts_len);
+}
+
+struct ft_flow *
+flow_table_find_flow(const struct flow_table *ft, uint8_t table_id,
+                     uint16_t priority, const struct minimatch *match)
+{
+    struct ft_flow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, node, ft_flow_hash__(table_id, priority,
+                                                     match), &ft->flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Inserts 'f' into 'ft', replacing (and freeing) any flow with its key. */
+static void
+flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
+{
+    uint32_t hash = ft_flow_hash__(f->table_id, f->priority, &f->match);
+    struct ft_flow *old;
+
+    HMAP_FOR_EACH_WITH_HASH (old, node, hash, &ft->flows) {
+        if (old->table_id == f->table_id && old->priority == f->priority
+            && minimatch_equal(&old->match, &f->match)) {
+            hmap_replace(&ft->flows, &old->node, &f->node);
+            ft_flow_free__(old);
+            return;
+        }
+    }
+    hmap_insert(&ft->flows, &f->node, hash);
+}
+
+static void
+flow_table_remove_flow__(struct flow_table *ft, struct ft_flow *f)
+{
+    hmap_remove(&ft->flows, &f->node);
+    ft_flow_free__(f);
+}
+
+/* Turns 'fm' (an add with match, priority, table, cookie and actions) into a
+ * flow in the form a switch reports it: encoded and decoded with OpenFlow
+ * 1.3. */
+static int
+ft_flow_canonicalize__(const struct ofputil_flow_mod *fm, struct ft_flow **fp)
+{
+    enum ofputil_protocol p = OFPUTIL_P_OF13_OXM;
+    struct ofputil_flow_mod fm2;
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts;
+    struct ofpbuf *msg;
+    enum ofperr error;
+
+    msg = ofputil_encode_flow_mod(fm, p);
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    error = ofputil_decode_flow_mod(&fm2, msg->data, p, NULL, NULL, &ofpacts,
+                                    OFPP_MAX, 255);
+    ofpbuf_delete(msg);
+    if (error) {
+        ofpbuf_uninit(&ofpacts);
+        return error;
+    }
+
+    struct ft_flow *f = xmalloc(sizeof *f);
+    f->match = fm2.match;       /* Takes ownership. */
+    f->table_id = fm->table_id;
+    f->priority = fm->priority;
+    f->cookie = ntohll(fm->new_cookie);
+    f->ofpacts_len = ofpacts.size;
+    f->ofpacts = ofpacts.size ? xmemdup(ofpacts.data, ofpacts.size) : NULL;
+    ofpbuf_uninit(&ofpacts);
+    *fp = f;
+    return 0;
+}
+
+static void
+ft_flow_mod_init__(struct ofputil_flow_mod *fm, uint16_t command,
+                   uint8_t table_id, uint16_t priority, uint64_t cookie,
+                   const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    memset(fm, 0, sizeof *fm);
+    fm->priority = priority;
+    fm->cookie = htonll(0);
+    fm->cookie_mask = htonll(0);
+    fm->new_cookie = command == OFPFC_ADD ? htonll(cookie) : OVS_BE64_MAX;
+    fm->modify_cookie = false;
+    fm->table_id = table_id;
+    fm->command = command;
+    fm->buffer_id = UINT32_MAX;
+    fm->out_port = OFPP_ANY;
+    fm->out_group = OFPG_ANY;
+    fm->ofpacts = CONST_CAST(struct ofpact *, ofpacts);
+    fm->ofpacts_len = ofpacts_len;
+}
+
+int
+flow_table_add_flow(struct flow_table *ft, uint8_t table_id,
+                    uint16_t priority, const struct match *match,
+                    uint64_t cookie,
+                    const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofputil_flow_mod fm;
+    struct ft_flow *f;
+    int error;
+
+    if (ft_cookie_is_foreign(cookie)) {
+        return EINVAL;
+    }
+    ft_flow_mod_init__(&fm, OFPFC_ADD, table_id, priority, cookie,
+                       ofpacts, ofpacts_len);
+    minimatch_init(&fm.match, match);
+    error = ft_flow_canonicalize__(&fm, &f);
+    minimatch_destroy(&fm.match);
+    if (!error) {
+        COVERAGE_INC(flow_table_add);
+        flow_table_insert_flow__(ft, f);
+    }
+    return error;
+}
+
+char *
+flow_table_add_flow_str(struct flow_table *ft, uint64_t cookie,
+                        const char *s)
+{
+    enum ofputil_protocol usable;
+    struct ofputil_flow_mod fm;
+    struct ft_flow *f;
+    char *error;
+
+    if (ft_cookie_is_foreign(cookie)) {
+        return xasprintf("cookie %#"PRIx64" belongs to a foreign class",
+                         cookie);
+    }
+    error = parse_ofp_flow_mod_str(&fm, s, NULL, NULL, OFPFC_ADD, &usable);
+    if (error) {
+        return error;
+    }
+    fm.new_cookie = htonll(cookie);
+    if (fm.table_id == 0xff) {
+        fm.table_id = 0;        /* No "table=": table 0, as ovs-ofctl. */
+    }
+    int err = ft_flow_canonicalize__(&fm, &f);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    if (err) {
+        return xasprintf("%s: %s", s, ofperr_to_string(err));
+    }
+    COVERAGE_INC(flow_table_add);
+    flow_table_insert_flow__(ft, f);
+    return NULL;
+}
+
+bool
+flow_table_remove_flow(struct flow_table *ft, uint8_t table_id,
+                       uint16_t priority, const struct match *match)
+{
+    struct ofputil_flow_mod fm;
+    struct ft_flow *c, *f;
+
+    /* Canonicalize the key the way flow_table_add_flow() did. */
+    ft_flow_mod_init__(&fm, OFPFC_ADD, table_id, priority, 0, NULL, 0);
+    minimatch_init(&fm.match, match);
+    if (ft_flow_canonicalize__(&fm, &c)) {
+        minimatch_destroy(&fm.match);
+        return false;
+    }
+    minimatch_destroy(&fm.match);
+    f = flow_table_find_flow(ft, table_id, priority, &c->match);
+    ft_flow_free__(c);
+    if (f) {
+        flow_table_remove_flow__(ft, f);
+        return true;
+    }
+    return false;
+}
+
+void
+flow_table_add_flow_stats(struct flow_table *ft,
+                          const struct ofputil_flow_stats *fs)
+{
+    struct ft_flow *f = xmalloc(sizeof *f);
+
+    minimatch_init(&f->match, &fs->match);
+    f->table_id = fs->table_id;
+    f->priority = fs->priority;
+    f->cookie = ntohll(fs->cookie);
+    f->ofpacts_len = fs->ofpacts_len;
+    f->ofpacts = fs->ofpacts_len ? xmemdup(fs->ofpacts, fs->ofpacts_len)
+                                 : NULL;
+    flow_table_insert_flow__(ft, f);
+}
+
+/* Groups. */
+
+static void
+ft_group_free__(struct ft_group *g)
+{
+    if (g) {
+        ofputil_bucket_list_destroy(&g->buckets);
+        free(g);
+    }
+}
+
+static struct ft_group *
+ft_group_create__(uint32_t group_id, uint8_t type, uint64_t cookie,
+                  const struct ovs_list *buckets)
+{
+    struct ft_group *g = xmalloc(sizeof *g);
+
+    g->group_id = group_id;
+    g->type = type;
+    g->cookie = cookie;
+    ovs_list_init(&g->buckets);
+    if (buckets) {
+        ofputil_bucket_clone_list(&g->buckets, buckets, NULL);
+    }
+    return g;
+}
+
+static struct ft_group *
+ft_group_clone__(const struct ft_group *src)
+{
+    return ft_group_create__(src->group_id, src->type, src->cookie,
+                             &src->buckets);
+}
+
+static bool
+ft_group_same_value__(const struct ft_group *a, const struct ft_group *b)
+{
+    if (a->type != b->type
+        || ovs_list_size(&a->buckets) != ovs_list_size(&b->buckets)) {
+        return false;
+    }
+
+    const struct ovs_list *na = ovs_list_front(&a->buckets);
+    const struct ovs_list *nb = ovs_list_front(&b->buckets);
+    for (; na != &a->buckets; na = na->next, nb = nb->next) {
+        const struct ofputil_bucket *ba, *bb;
+        ba = CONTAINER_OF(na, struct ofputil_bucket, list_node);
+        bb = CONTAINER_OF(nb, struct ofputil_bucket, list_node);
+        if (ba->weight != bb->weight || ba->watch_port != bb->watch_port
+            || ba->watch_group != bb->watch_group
+            || !ofpacts_equal(ba->ofpacts, ba->ofpacts_len,
+                              bb->ofpacts, bb->ofpacts_len)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct ft_group *
+flow_table_find_group(const struct flow_table *ft, uint32_t group_id)
+{
+    struct ft_group *g;
+
+    HMAP_FOR_EACH_WITH_HASH (g, node, hash_int(group_id, 0), &ft->groups) {
+        if (g->group_id == group_id) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+static void
+flow_table_insert_group__(struct flow_table *ft, struct ft_group *g)
+{
+    struct ft_group *old = flow_table_find_group(ft, g->group_id);
+
+    if (old) {
+        hmap_replace(&ft->groups, &old->node, &g->node);
+        ft_group_free__(old);
+    } else {
+        hmap_insert(&ft->groups, &g->node, hash_int(g->group_id, 0));
+    }
+}
+
+/* Encodes 'g' as a group_mod with 'command' for 'version'.  The buckets are
+ * lent to the group_mod for the encoding and given back. */
+static struct ofpbuf *
+ft_group_encode__(struct ft_group *g, uint16_t command,
+                  enum ofp_version version)
+{
+    struct ofputil_group_mod gm;
+    struct ofpbuf *msg;
+
+    memset(&gm, 0, sizeof gm);
+    gm.command = command;
+    gm.type = g->type;
+    gm.group_id = g->group_id;
+    gm.command_bucket_id = OFPG15_BUCKET_ALL;
+    ovs_list_init(&gm.buckets);
+    if (command != OFPGC11_DELETE) {
+        ovs_list_push_back_all(&gm.buckets, &g->buckets);
+    }
+    msg = ofputil_encode_group_mod(version, &gm, NULL, -1);
+    ovs_list_push_back_all(&g->buckets, &gm.buckets);
+    return msg;
+}
+
+int
+flow_table_add_group(struct flow_table *ft, uint32_t group_id, uint8_t type,
+                     const struct ovs_list *buckets, uint64_t cookie)
+{
+    struct ofputil_group_mod gm;
+    struct ft_group *g;
+    struct ofpbuf *msg;
+    enum ofperr error;
+
+    if (ft_group_is_foreign(group_id) || group_id > OFPG_MAX
+        || ft_cookie_is_foreign(cookie)) {
+        return EINVAL;
+    }
+
+    /* Canonicalize the buckets through an OpenFlow 1.3 group_mod. */
+    g = ft_group_create__(group_id, type, cookie, buckets);
+    msg = ft_group_encode__(g, OFPGC11_ADD, OFP13_VERSION);
+    error = ofputil_decode_group_mod(msg->data, &gm);
+    ofpbuf_delete(msg);
+    if (error) {
+        ft_group_free__(g);
+        return error;
+    }
+    ofputil_bucket_list_destroy(&g->buckets);
+    ovs_list_init(&g->buckets);
+    ovs_list_push_back_all(&g->buckets, &gm.buckets);
+    ofputil_uninit_group_mod(&gm);
+
+    COVERAGE_INC(flow_table_add);
+    flow_table_insert_group__(ft, g);
+    return 0;
+}
+
+char *
+flow_table_add_group_str(struct flow_table *ft, uint64_t cookie,
+                         const char *s)
+{
+    enum ofputil_protocol usable;
+    struct ofputil_group_mod gm;
+    char *error;
+
+    error = parse_ofp_group_mod_str(&gm, OFPGC11_ADD, s, NULL, NULL,
+                                    &usable);
+    if (error) {
+        return error;
+    }
+    int err = flow_table_add_group(ft, gm.group_id, gm.type, &gm.buckets,
+                                   cookie);
+    ofputil_uninit_group_mod(&gm);
+    return (err == EINVAL
+            ? xasprintf("%s: foreign group id or cookie", s)
+            : err ? xasprintf("%s: %s", s, ofperr_to_string(err))
+            : NULL);
+}
+
+bool
+flow_table_remove_group(struct flow_table *ft, uint32_t group_id)
+{
+    struct ft_group *g = flow_table_find_group(ft, group_id);
+
+    if (g) {
+        hmap_remove(&ft->groups, &g->node);
+        ft_group_free__(g);
+        return true;
+    }
+    return false;
+}
+
+void
+flow_table_add_group_desc(struct flow_table *ft,
+                          const struct ofputil_group_desc *gd)
+{
+    flow_table_insert_group__(ft, ft_group_create__(gd->group_id, gd->type,
+                                                    0, &gd->buckets));
+}
+
+/* Tables. */
+
+struct flow_table *
+flow_table_create(void)
+{
+    struct flow_table *ft = xmalloc(sizeof *ft);
+
+    hmap_init(&ft->flows);
+    hmap_init(&ft->groups);
+    return ft;
+}
+
+void
+flow_table_clear(struct flow_table *ft)
+{
+    struct ft_flow *f;
+    struct ft_group *g;
+
+    HMAP_FOR_EACH_POP (f, node, &ft->flows) {
+        ft_flow_free__(f);
+    }
+    HMAP_FOR_EACH_POP (g, node, &ft->groups) {
+        ft_group_free__(g);
+    }
+}
+
+void
+flow_table_destroy(struct flow_table *ft)
+{
+    if (ft) {
+        flow_table_clear(ft);
+        hmap_destroy(&ft->flows);
+        hmap_destroy(&ft->groups);
+        free(ft);
+    }
+}
+
+struct flow_table *
+flow_table_clone(const struct flow_table *src)
+{
+    struct flow_table *ft = flow_table_create();
+    const struct ft_flow *f;
+    const struct ft_group *g;
+
+    hmap_reserve(&ft->flows, hmap_count(&src->flows));
+    HMAP_FOR_EACH (f, node, &src->flows) {
+        struct ft_flow *c = ft_flow_clone__(f);
+        hmap_insert(&ft->flows, &c->node, f->node.hash);
+    }
+    HMAP_FOR_EACH (g, node, &src->groups) {
+        struct ft_group *c = ft_group_clone__(g);
+        hmap_insert(&ft->groups, &c->node, g->node.hash);
+    }
+    return ft;
+}
+
+bool
+flow_table_equal(const struct flow_table *a, const struct flow_table *b)
+{
+    const struct ft_flow *f;
+    const struct ft_group *g;
+
+    if (hmap_count(&a->flows) != hmap_count(&b->flows)
+        || hmap_count(&a->groups) != hmap_count(&b->groups)) {
+        return false;
+    }
+    HMAP_FOR_EACH (f, node, &a->flows) {
+        const struct ft_flow *o = flow_table_find_flow(b, f->table_id,
+                                                       f->priority,
+                                                       &f->match);
+        if (!o || o->cookie != f->cookie || !ft_flow_same_value__(f, o)) {
+            return false;
+        }
+    }
+    HMAP_FOR_EACH (g, node, &a->groups) {
+        const struct ft_group *o = flow_table_find_group(b, g->group_id);
+        if (!o || !ft_group_same_value__(g, o)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+size_t
+flow_table_remove_cookie(struct flow_table *ft, uint64_t cookie,
+                         uint64_t mask)
+{
+    struct ft_flow *f;
+    struct ft_group *g;
+    size_t n = 0;
+
+    HMAP_FOR_EACH_SAFE (f, node, &ft->flows) {
+        if (!((f->cookie ^ cookie) & mask)) {
+            flow_table_remove_flow__(ft, f);
+            n++;
+        }
+    }
+    HMAP_FOR_EACH_SAFE (g, node, &ft->groups) {
+        if (!((g->cookie ^ cookie) & mask)) {
+            hmap_remove(&ft->groups, &g->node);
+            ft_group_free__(g);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Plans. */
+
+const char *
+ft_op_type_to_string(enum ft_op_type type)
+{
+    switch (type) {
+    case FT_GROUP_ADD: return "group-add";
+    case FT_GROUP_MODIFY: return "group-modify";
+    case FT_FLOW_DELETE: return "flow-delete";
+    case FT_FLOW_MODIFY: return "flow-modify";
+    case FT_FLOW_ADD: return "flow-add";
+    case FT_GROUP_DELETE: return "group-delete";
+    case FT_N_OP_TYPES: break;
+    }
+    return "<invalid>";
+}
+
+static void
+ft_plan_push__(struct ft_plan *plan, enum ft_op_type type,
+               struct ft_flow *flow, struct ft_group *group)
+{
+    if (plan->n_ops >= plan->allocated_ops) {
+        plan->ops = x2nrealloc(plan->ops, &plan->allocated_ops,
+                               sizeof *plan->ops);
+    }
+    plan->ops[plan->n_ops++] = (struct ft_op) {
+        .type = type, .flow = flow, .group = group,
+    };
+    plan->n[type]++;
+    COVERAGE_INC(flow_table_diff_op);
+}
+
+void
+flow_table_diff(const struct flow_table *desired,
+                const struct flow_table *installed, struct ft_plan *plan)
+{
+    const struct ft_flow *d, *i;
+    const struct ft_group *dg, *ig;
+
+    memset(plan, 0, sizeof *plan);
+
+    HMAP_FOR_EACH (dg, node, &desired->groups) {
+        ig = flow_table_find_group(installed, dg->group_id);
+        if (!ig) {
+            ft_plan_push__(plan, FT_GROUP_ADD, NULL, ft_group_clone__(dg));
+        } else if (!ft_group_same_value__(dg, ig)) {
+            ft_plan_push__(plan, FT_GROUP_MODIFY, NULL, ft_group_clone__(dg));
+        }
+    }
+    HMAP_FOR_EACH (i, node, &installed->flows) {
+        if (!ft_cookie_is_foreign(i->cookie)
+            && !flow_table_find_flow(desired, i->table_id, i->priority,
+                                     &i->match)) {
+            ft_plan_push__(plan, FT_FLOW_DELETE, ft_flow_clone__(i), NULL);
+        }
+    }
+    HMAP_FOR_EACH (d, node, &desired->flows) {
+        i = flow_table_find_flow(installed, d->table_id, d->priority,
+                                 &d->match);
+        if (!i || i->cookie != d->cookie) {
+            ft_plan_push__(plan, FT_FLOW_ADD, ft_flow_clone__(d), NULL);
+        } else if (!ft_flow_same_value__(d, i)) {
+            ft_plan_push__(plan, FT_FLOW_MODIFY, ft_flow_clone__(d), NULL);
+        }
+    }
+    HMAP_FOR_EACH (ig, node, &installed->groups) {
+        if (!ft_group_is_foreign(ig->group_id)
+            && !flow_table_find_group(desired, ig->group_id)) {
+            ft_plan_push__(plan, FT_GROUP_DELETE, NULL, ft_group_clone__(ig));
+        }
+    }
+
+    /* The loops above produce group adds and modifies interleaved, and flow
+     * adds and modifies interleaved: sort stably by type. */
+    if (plan->n_ops) {
+        size_t start[FT_N_OP_TYPES];
+        size_t pos = 0;
+        for (int t = 0; t < FT_N_OP_TYPES; t++) {
+            start[t] = pos;
+            pos += plan->n[t];
+        }
+        struct ft_op *sorted = xmalloc(plan->n_ops * sizeof *sorted);
+        for (size_t k = 0; k < plan->n_ops; k++) {
+            sorted[start[plan->ops[k].type]++] = plan->ops[k];
+        }
+        free(plan->ops);
+        plan->ops = sorted;
+        plan->allocated_ops = plan->n_ops;
+    }
+}
+
+void
+ft_plan_destroy(struct ft_plan *plan)
+{
+    if (plan) {
+        for (size_t k = 0; k < plan->n_ops; k++) {
+            ft_flow_free__(plan->ops[k].flow);
+            ft_group_free__(plan->ops[k].group);
+        }
+        free(plan->ops);
+        memset(plan, 0, sizeof *plan);
+    }
+}
+
+void
+ft_plan_apply(struct ft_plan *plan, struct flow_table *installed)
+{
+    for (size_t k = 0; k < plan->n_ops; k++) {
+        struct ft_op *op = &plan->ops[k];
+        struct ft_flow *f;
+
+        switch (op->type) {
+        case FT_FLOW_ADD:
+        case FT_FLOW_MODIFY:
+            flow_table_insert_flow__(installed, op->flow);
+            op->flow = NULL;
+            break;
+        case FT_FLOW_DELETE:
+            f = flow_table_find_flow(installed, op->flow->table_id,
+                                     op->flow->priority, &op->flow->match);
+            if (f) {
+                flow_table_remove_flow__(installed, f);
+            }
+            break;
+        case FT_GROUP_ADD:
+        case FT_GROUP_MODIFY:
+            flow_table_insert_group__(installed, op->group);
+            op->group = NULL;
+            break;
+        case FT_GROUP_DELETE:
+            flow_table_remove_group(installed, op->group->group_id);
+            break;
+        case FT_N_OP_TYPES:
+        default:
+            OVS_NOT_REACHED();
+        }
+    }
+}
+
+struct ofpbuf *
+ft_op_encode(const struct ft_op *op, enum ofputil_protocol protocol,
+             uint32_t xid)
+{
+    enum ofp_version version = ofputil_protocol_to_ofp_version(protocol);
+    struct ofputil_flow_mod fm;
+    struct ofpbuf *msg;
+
+    switch (op->type) {
+    case FT_FLOW_ADD:
+    case FT_FLOW_MODIFY:
+    case FT_FLOW_DELETE: {
+        const struct ft_flow *f = op->flow;
+        uint16_t command = (op->type == FT_FLOW_ADD ? OFPFC_ADD
+                            : op->type == FT_FLOW_MODIFY ? OFPFC_MODIFY_STRICT
+                            : OFPFC_DELETE_STRICT);
+        bool del = op->type == FT_FLOW_DELETE;
+        ft_flow_mod_init__(&fm, command, f->table_id, f->priority, f->cookie,
+                           del ? NULL : f->ofpacts, del ? 0 : f->ofpacts_len);
+        fm.match = f->match;    /* Borrowed: encoding only reads it. */
+        msg = ofputil_encode_flow_mod(&fm, protocol);
+        break;
+    }
+    case FT_GROUP_ADD:
+    case FT_GROUP_MODIFY:
+    case FT_GROUP_DELETE: {
+        uint16_t command = (op->type == FT_GROUP_ADD ? OFPGC11_ADD
+                            : op->type == FT_GROUP_MODIFY ? OFPGC11_MODIFY
+                            : OFPGC11_DELETE);
+        msg = ft_group_encode__(op->group, command, version);
+        break;
+    }
+    case FT_N_OP_TYPES:
+    default:
+        OVS_NOT_REACHED();
+    }
+    ((struct ofp_header *) msg->data)->xid = htonl(xid);
+    return msg;
+}

@@ -1,0 +1,204 @@
+/* OpenFlow flow and group tables as sets, and the plan that turns one into
+ * another.  A flow_table holds flows keyed by (table_id, priority, match)
+ * and groups keyed by group_id; tetherd keeps one "desired" table per switch
+ * (what its flow computation wants) and one "installed" table (what the
+ * switch has), and flow_table_diff() computes the ordered list of flow and
+ * group mods that turns "installed" into "desired".  This module does no
+ * I/O: of-switch.c sends the plan as one atomic bundle and applies it to the
+ * installed table when the switch confirms it.
+ *
+ * Cookies say who owns a flow.  A cookie is 16 bits of owner class followed
+ * by 48 bits of object id (FT_COOKIE(CLASS, ID)):
+ *
+ *   - Classes 0x0001..0xfeff are tether's own (the flow computation picks
+ *     them: one class per kind of object, e.g. ENI, tunnel, port security,
+ *     and the object's id below).  flow_table_remove_cookie() with
+ *     FT_COOKIE_CLASS_MASK drops one class, with FT_COOKIE_MASK one object.
+ *
+ *   - Class 0 is "nobody": a flow with cookie 0 on a switch is a leftover
+ *     (someone's ovs-ofctl add-flow, an older controller) and reconciliation
+ *     deletes it like any other flow of ours that is not desired.
+ *
+ *   - Classes 0xff00..0xffff (FT_CLASS_FOREIGN_MIN and above) belong to
+ *     someone else (an operator's debugging flows, the host agent's local
+ *     flows): reconciliation never deletes or modifies them unless a desired
+ *     flow has the same key, and they cannot be added to a table here.
+ *
+ * Groups have no cookie in OpenFlow.  Group ids OFPG_MAX and below from
+ * FT_GROUP_FOREIGN_MIN up are foreign in the same way; all other groups on a
+ * switch that are not desired are deleted.  A desired group carries a cookie
+ * of our own so that flow_table_remove_cookie() removes an object's groups
+ * along with its flows.
+ *
+ * Matches and actions are kept in the canonical form in which the switch
+ * reports them back (flow_table_add_flow() runs them through an OpenFlow
+ * 1.3 encode and decode), so a flow read back from a switch compares equal
+ * to the desired flow that installed it. */
+#ifndef OVS_GLUE_FLOW_TABLE_H
+#define OVS_GLUE_FLOW_TABLE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-protocol.h"
+
+struct ofpact;
+struct ofpbuf;
+struct ofputil_flow_stats;
+struct ofputil_group_desc;
+
+/* Cookie layout (see above). */
+#define FT_COOKIE_ID_BITS 48
+#define FT_COOKIE_ID_MASK ((UINT64_C(1) << FT_COOKIE_ID_BITS) - 1)
+#define FT_COOKIE_CLASS_MASK (~FT_COOKIE_ID_MASK)
+#define FT_COOKIE_MASK UINT64_MAX
+#define FT_COOKIE(CLASS, ID) \
+    (((uint64_t) (CLASS) << FT_COOKIE_ID_BITS) | ((ID) & FT_COOKIE_ID_MASK))
+#define FT_COOKIE_CLASS(COOKIE) ((uint16_t) ((COOKIE) >> FT_COOKIE_ID_BITS))
+#define FT_COOKIE_ID(COOKIE) ((COOKIE) & FT_COOKIE_ID_MASK)
+#define FT_CLASS_FOREIGN_MIN 0xff00
+#define FT_GROUP_FOREIGN_MIN 0xff000000u
+
+bool ft_cookie_is_foreign(uint64_t cookie);
+bool ft_group_is_foreign(uint32_t group_id);
+
+/* One flow.  The key is (table_id, priority, match). */
+struct ft_flow {
+    struct hmap_node node;      /* In flow_table's 'flows'. */
+    struct minimatch match;
+    uint8_t table_id;
+    uint16_t priority;
+    uint64_t cookie;
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+};
+
+/* One group.  The key is group_id. */
+struct ft_group {
+    struct hmap_node node;      /* In flow_table's 'groups'. */
+    uint32_t group_id;
+    uint8_t type;               /* OFPGT11_*. */
+    uint64_t cookie;            /* Local bookkeeping only; 0 if dumped. */
+    struct ovs_list buckets;    /* Contains "struct ofputil_bucket"s. */
+};
+
+struct flow_table {
+    struct hmap flows;          /* Contains "struct ft_flow"s. */
+    struct hmap groups;         /* Contains "struct ft_group"s. */
+};
+
+struct flow_table *flow_table_create(void);
+void flow_table_destroy(struct flow_table *);
+void flow_table_clear(struct flow_table *);
+struct flow_table *flow_table_clone(const struct flow_table *);
+bool flow_table_equal(const struct flow_table *, const struct flow_table *);
+
+static inline size_t flow_table_n_flows(const struct flow_table *ft)
+{
+    return hmap_count(&ft->flows);
+}
+static inline size_t flow_table_n_groups(const struct flow_table *ft)
+{
+    return hmap_count(&ft->groups);
+}
+
+/* Desired-table edits.
+ *
+ * flow_table_add_flow() adds the flow with key ('table_id', 'priority',
+ * 'match'), replacing any flow with that key.  Returns 0, EINVAL if 'cookie'
+ * is foreign, or an OFPERR_* if the flow cannot be expressed in OpenFlow 1.3.
+ *
+ * flow_table_add_flow_str() does the same for a flow in ovs-ofctl syntax
+ * ("table=1,priority=100,in_port=2,arp,actions=controller"); returns NULL or
+ * a malloc()'d error message.
+ *
+ * flow_table_remove_flow() returns true if it removed a flow with that key.
+ *
+ * flow_table_remove_cookie() removes every flow and group whose cookie
+ * matches 'cookie' in the 1-bits of 'mask' and returns how many it removed. */
+int flow_table_add_flow(struct flow_table *, uint8_t table_id,
+                        uint16_t priority, const struct match *,
+                        uint64_t cookie,
+                        const struct ofpact *, size_t ofpacts_len);
+char *flow_table_add_flow_str(struct flow_table *, uint64_t cookie,
+                              const char *) OVS_WARN_UNUSED_RESULT;
+bool flow_table_remove_flow(struct flow_table *, uint8_t table_id,
+                            uint16_t priority, const struct match *);
+size_t flow_table_remove_cookie(struct flow_table *, uint64_t cookie,
+                                uint64_t mask);
+struct ft_flow *flow_table_find_flow(const struct flow_table *,
+                                     uint8_t table_id, uint16_t priority,
+                                     const struct minimatch *);
+
+/* flow_table_add_group() adds group 'group_id' of 'type' (OFPGT11_*) with
+ * copies of 'buckets' (a list of "struct ofputil_bucket"), replacing any
+ * group with that id.  flow_table_add_group_str() parses ovs-ofctl's group
+ * syntax ("group_id=1,type=all,bucket=output:1,bucket=output:2"). */
+int flow_table_add_group(struct flow_table *, uint32_t group_id, uint8_t type,
+                         const struct ovs_list *buckets, uint64_t cookie);
+char *flow_table_add_group_str(struct flow_table *, uint64_t cookie,
+                               const char *) OVS_WARN_UNUSED_RESULT;
+bool flow_table_remove_group(struct flow_table *, uint32_t group_id);
+struct ft_group *flow_table_find_group(const struct flow_table *,
+                                       uint32_t group_id);
+
+/* Installed-table construction from what a switch reports (no
+ * canonicalization: the switch's form is the canonical one). */
+void flow_table_add_flow_stats(struct flow_table *,
+                               const struct ofputil_flow_stats *);
+void flow_table_add_group_desc(struct flow_table *,
+                               const struct ofputil_group_desc *);
+
+/* Diff and plan.
+ *
+ * The operations come in this order, which the switch applies within one
+ * ordered bundle: groups are added and modified before the flows that may
+ * reference them; flows are deleted before groups they may reference. */
+enum ft_op_type {
+    FT_GROUP_ADD,
+    FT_GROUP_MODIFY,
+    FT_FLOW_DELETE,             /* delete-strict */
+    FT_FLOW_MODIFY,             /* modify-strict: actions changed */
+    FT_FLOW_ADD,                /* new flow, or cookie changed (replaces) */
+    FT_GROUP_DELETE,
+    FT_N_OP_TYPES
+};
+const char *ft_op_type_to_string(enum ft_op_type);
+
+struct ft_op {
+    enum ft_op_type type;
+    struct ft_flow *flow;       /* Owned; for FT_FLOW_*. */
+    struct ft_group *group;     /* Owned; for FT_GROUP_*. */
+};
+
+struct ft_plan {
+    struct ft_op *ops;
+    size_t n_ops, allocated_ops;
+    size_t n[FT_N_OP_TYPES];    /* Number of ops of each type. */
+};
+
+/* Initializes 'plan' with the operations that turn 'installed' into
+ * 'desired' (copies of the flows and groups involved, so that the tables may
+ * change while the plan is in flight).  Flows and groups that compare equal
+ * are not touched; foreign ones in 'installed' are left alone. */
+void flow_table_diff(const struct flow_table *desired,
+                     const struct flow_table *installed, struct ft_plan *);
+void ft_plan_destroy(struct ft_plan *);
+static inline bool ft_plan_is_empty(const struct ft_plan *plan)
+{
+    return !plan->n_ops;
+}
+
+/* Applies 'plan' to 'installed', as the switch did when it confirmed it.
+ * Moves the flows and groups out of 'plan' (destroy it afterwards). */
+void ft_plan_apply(struct ft_plan *, struct flow_table *installed);
+
+/* Encodes operation 'op' as an OpenFlow flow_mod or group_mod with 'xid'. */
+struct ofpbuf *ft_op_encode(const struct ft_op *, enum ofputil_protocol,
+                            uint32_t xid);
+
+#endif /* ovs-glue/flow-table.h */

@@ -1,0 +1,381 @@
+/* Unit tests of ovs-glue/flow-table.c: the desired-vs-installed diff (add,
+ * modify, delete, unchanged), the order of a plan, cookie ownership and the
+ * canonical form that makes a dumped flow equal to the desired one. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ovs-glue/flow-table.h"
+
+#include "byte-order.h"
+#include "flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+
+#define C_ENI FT_COOKIE(1, 0)
+#define C_TUN FT_COOKIE(2, 0)
+
+static void
+add(struct flow_table *ft, uint64_t cookie, const char *s)
+{
+    char *error = flow_table_add_flow_str(ft, cookie, s);
+    if (error) {
+        fail_msg("%s", error);
+    }
+}
+
+static void
+add_group(struct flow_table *ft, uint64_t cookie, const char *s)
+{
+    char *error = flow_table_add_group_str(ft, cookie, s);
+    if (error) {
+        fail_msg("%s", error);
+    }
+}
+
+/* Adds to 'ft' the flow that a switch would report for 's', through
+ * flow_table_add_flow_stats() as of-switch.c does for a dump. */
+static void
+add_dumped(struct flow_table *ft, uint64_t cookie, const char *s)
+{
+    enum ofputil_protocol usable;
+    struct ofputil_flow_mod fm;
+    char *error = parse_ofp_flow_mod_str(&fm, s, NULL, NULL, OFPFC_ADD,
+                                         &usable);
+    assert_null(error);
+
+    struct ofputil_flow_stats fs;
+    memset(&fs, 0, sizeof fs);
+    minimatch_expand(&fm.match, &fs.match);
+    fs.cookie = htonll(cookie);
+    fs.table_id = fm.table_id == 0xff ? 0 : fm.table_id;
+    fs.priority = fm.priority;
+    fs.ofpacts = fm.ofpacts;
+    fs.ofpacts_len = fm.ofpacts_len;
+    flow_table_add_flow_stats(ft, &fs);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+}
+
+static void
+test_diff_add_modify_delete_unchanged(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+
+    add(desired, C_ENI | 1, "table=0,priority=100,in_port=1,actions=output:2");
+    add(desired, C_ENI | 2, "table=0,priority=100,in_port=2,actions=output:3");
+    add(desired, C_ENI | 4, "table=1,priority=10,ip,nw_dst=10.0.0.4,"
+        "actions=output:4");
+
+    add(installed, C_ENI | 1, "table=0,priority=100,in_port=1,"
+        "actions=output:2");                                /* unchanged */
+    add(installed, C_ENI | 2, "table=0,priority=100,in_port=2,"
+        "actions=output:1");                                /* modified */
+    add(installed, C_ENI | 3, "table=0,priority=100,in_port=3,"
+        "actions=drop");                                    /* deleted */
+
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n_ops, 3);
+    assert_int_equal(plan.n[FT_FLOW_ADD], 1);
+    assert_int_equal(plan.n[FT_FLOW_MODIFY], 1);
+    assert_int_equal(plan.n[FT_FLOW_DELETE], 1);
+    assert_int_equal(plan.ops[0].type, FT_FLOW_DELETE);
+    assert_int_equal(plan.ops[0].flow->cookie, C_ENI | 3);
+    assert_int_equal(plan.ops[1].type, FT_FLOW_MODIFY);
+    assert_int_equal(plan.ops[1].flow->cookie, C_ENI | 2);
+    assert_int_equal(plan.ops[2].type, FT_FLOW_ADD);
+    assert_int_equal(plan.ops[2].flow->cookie, C_ENI | 4);
+
+    /* The plan owns copies: editing the desired table now is harmless. */
+    flow_table_clear(desired);
+    add(desired, C_ENI | 1, "table=0,priority=100,in_port=1,actions=output:2");
+    add(desired, C_ENI | 2, "table=0,priority=100,in_port=2,actions=output:3");
+    add(desired, C_ENI | 4, "table=1,priority=10,ip,nw_dst=10.0.0.4,"
+        "actions=output:4");
+
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    assert_true(flow_table_equal(desired, installed));
+
+    flow_table_diff(desired, installed, &plan);
+    assert_true(ft_plan_is_empty(&plan));
+    ft_plan_destroy(&plan);
+
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+static void
+test_diff_cookie_change_is_add(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+
+    add(desired, C_ENI | 7, "priority=5,in_port=1,actions=output:2");
+    add(installed, C_ENI | 6, "priority=5,in_port=1,actions=output:2");
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n_ops, 1);
+    assert_int_equal(plan.ops[0].type, FT_FLOW_ADD);
+    ft_plan_destroy(&plan);
+
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+static void
+test_replace_and_remove_by_key(void **state OVS_UNUSED)
+{
+    struct flow_table *ft = flow_table_create();
+    struct match match;
+
+    add(ft, C_ENI | 1, "priority=100,in_port=1,actions=output:2");
+    add(ft, C_ENI | 1, "priority=100,in_port=1,actions=output:3");
+    assert_int_equal(flow_table_n_flows(ft), 1);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(1));
+    assert_false(flow_table_remove_flow(ft, 0, 99, &match));
+    assert_true(flow_table_remove_flow(ft, 0, 100, &match));
+    assert_int_equal(flow_table_n_flows(ft), 0);
+    flow_table_destroy(ft);
+    flow_table_destroy(NULL);
+}
+
+static void
+test_plan_order_groups_around_flows(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+
+    /* Installed: group 2 and a flow that uses it, both going away; group 3
+     * whose buckets change. */
+    add_group(installed, 0, "group_id=2,type=all,bucket=output:1");
+    add(installed, C_TUN | 2, "priority=10,in_port=9,actions=group:2");
+    add_group(installed, 0, "group_id=3,type=all,bucket=output:1");
+
+    /* Desired: group 1 and a flow that uses it; group 3 changed. */
+    add_group(desired, C_ENI | 1,
+              "group_id=1,type=all,bucket=output:1,bucket=output:2");
+    add(desired, C_ENI | 1, "priority=10,in_port=8,actions=group:1");
+    add_group(desired, C_ENI | 3,
+              "group_id=3,type=all,bucket=output:1,bucket=output:4");
+
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n_ops, 5);
+    assert_int_equal(plan.ops[0].type, FT_GROUP_ADD);
+    assert_int_equal(plan.ops[0].group->group_id, 1);
+    assert_int_equal(plan.ops[1].type, FT_GROUP_MODIFY);
+    assert_int_equal(plan.ops[1].group->group_id, 3);
+    assert_int_equal(plan.ops[2].type, FT_FLOW_DELETE);
+    assert_int_equal(plan.ops[3].type, FT_FLOW_ADD);
+    assert_int_equal(plan.ops[4].type, FT_GROUP_DELETE);
+    assert_int_equal(plan.ops[4].group->group_id, 2);
+
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    assert_true(flow_table_equal(desired, installed));
+
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+static void
+test_remove_cookie_owner(void **state OVS_UNUSED)
+{
+    struct flow_table *ft = flow_table_create();
+
+    add(ft, C_ENI | 1, "priority=1,in_port=1,actions=drop");
+    add(ft, C_ENI | 1, "priority=1,in_port=2,actions=drop");
+    add(ft, C_ENI | 2, "priority=1,in_port=3,actions=drop");
+    add(ft, C_TUN | 1, "priority=1,in_port=4,actions=drop");
+    add_group(ft, C_ENI | 1, "group_id=5,type=all,bucket=output:1");
+
+    /* One object: its two flows and its group. */
+    assert_int_equal(flow_table_remove_cookie(ft, C_ENI | 1, FT_COOKIE_MASK),
+                     3);
+    assert_int_equal(flow_table_n_flows(ft), 2);
+    assert_int_equal(flow_table_n_groups(ft), 0);
+
+    /* One class: ENI flows go, the tunnel flow stays. */
+    assert_int_equal(flow_table_remove_cookie(ft, C_ENI,
+                                              FT_COOKIE_CLASS_MASK), 1);
+    assert_int_equal(flow_table_n_flows(ft), 1);
+    assert_int_equal(flow_table_remove_cookie(ft, C_ENI,
+                                              FT_COOKIE_CLASS_MASK), 0);
+    flow_table_destroy(ft);
+}
+
+static void
+test_foreign_and_unknown_cookies(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+    uint64_t foreign = FT_COOKIE(FT_CLASS_FOREIGN_MIN, 1);
+    char *error;
+
+    /* A foreign cookie or group id cannot be desired. */
+    error = flow_table_add_flow_str(desired, foreign,
+                                    "priority=1,actions=drop");
+    assert_non_null(error);
+    free(error);
+    error = flow_table_add_group_str(desired, 0,
+                                     "group_id=0xff000001,type=all");
+    assert_non_null(error);
+    free(error);
+
+    add(desired, C_ENI | 1, "priority=1,in_port=1,actions=drop");
+    add_dumped(installed, C_ENI | 1, "priority=1,in_port=1,actions=drop");
+    add_dumped(installed, 0, "priority=2,in_port=2,actions=drop");
+    add_dumped(installed, foreign, "priority=3,in_port=3,actions=drop");
+    add_dumped(installed, C_TUN | 9, "priority=4,in_port=4,actions=drop");
+
+    flow_table_diff(desired, installed, &plan);
+    /* Cookie 0 (nobody's) and our stale tunnel flow go; the foreign one
+     * stays. */
+    assert_int_equal(plan.n_ops, 2);
+    assert_int_equal(plan.n[FT_FLOW_DELETE], 2);
+    for (size_t i = 0; i < plan.n_ops; i++) {
+        assert_false(ft_cookie_is_foreign(plan.ops[i].flow->cookie));
+    }
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    assert_int_equal(flow_table_n_flows(installed), 2);
+
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+/* A flow as the switch reports it compares equal to the desired flow that
+ * installed it, even when its actions or match were written differently. */
+static void
+test_canonical_form(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+
+    add(desired, C_ENI | 1, "priority=1,in_port=1,"
+        "actions=mod_dl_src:00:11:22:33:44:55,output:2");
+    add_dumped(installed, C_ENI | 1, "priority=1,in_port=1,"
+               "actions=set_field:00:11:22:33:44:55->eth_src,output:2");
+    add(desired, C_ENI | 2, "priority=1,in_port=2,vlan_tci=0,"
+        "actions=drop");
+    add_dumped(installed, C_ENI | 2, "priority=1,in_port=2,"
+               "vlan_tci=0/0x1fff,actions=drop");
+    add(desired, C_ENI | 3, "priority=1,tcp,tp_dst=80,"
+        "actions=controller");
+    add_dumped(installed, C_ENI | 3, "priority=1,tcp,tp_dst=80,"
+               "actions=controller");
+
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n_ops, 0);
+    ft_plan_destroy(&plan);
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+static void
+test_encode(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    struct ft_plan plan;
+
+    add(desired, C_ENI | 1, "priority=100,in_port=1,actions=output:3");
+    add(installed, C_ENI | 1, "priority=100,in_port=1,actions=output:2");
+    add(installed, C_ENI | 2, "priority=100,in_port=2,actions=output:2");
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n_ops, 2);
+
+    static const uint16_t commands[] = {
+        OFPFC_DELETE_STRICT, OFPFC_MODIFY_STRICT
+    };
+    for (size_t i = 0; i < plan.n_ops; i++) {
+        struct ofpbuf *msg = ft_op_encode(&plan.ops[i], OFPUTIL_P_OF13_OXM,
+                                          1000 + i);
+        struct ofp_header *oh = msg->data;
+        struct ofputil_flow_mod fm;
+        struct ofpbuf ofpacts;
+
+        assert_int_equal(ntohl(oh->xid), 1000 + i);
+        ofpbuf_init(&ofpacts, 0);
+        assert_int_equal(ofputil_decode_flow_mod(&fm, oh, OFPUTIL_P_OF13_OXM,
+                                                 NULL, NULL, &ofpacts,
+                                                 OFPP_MAX, 255), 0);
+        assert_int_equal(fm.command, commands[i]);
+        assert_int_equal(fm.priority, 100);
+        minimatch_destroy(&fm.match);
+        ofpbuf_uninit(&ofpacts);
+        ofpbuf_delete(msg);
+    }
+    ft_plan_destroy(&plan);
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+/* 10,000 flows: the diff of identical tables is empty and the diff against
+ * an empty table adds them all. */
+static void
+test_many(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct ft_plan plan;
+
+    for (int i = 0; i < 10000; i++) {
+        char s[128];
+        snprintf(s, sizeof s, "table=%d,priority=%d,ip,nw_dst=10.%d.%d.1,"
+                 "actions=output:%d", i % 4, 100 + i % 7, i / 256, i % 256,
+                 1 + i % 5);
+        add(desired, FT_COOKIE(1, i), s);
+    }
+    struct flow_table *installed = flow_table_create();
+    flow_table_diff(desired, installed, &plan);
+    assert_int_equal(plan.n[FT_FLOW_ADD], 10000);
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+
+    flow_table_diff(desired, installed, &plan);
+    assert_true(ft_plan_is_empty(&plan));
+    ft_plan_destroy(&plan);
+
+    struct flow_table *copy = flow_table_clone(installed);
+    assert_true(flow_table_equal(copy, desired));
+    flow_table_destroy(copy);
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
+int
+main(void)
+{
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diff_add_modify_delete_unchanged),
+        cmocka_unit_test(test_diff_cookie_change_is_add),
+        cmocka_unit_test(test_replace_and_remove_by_key),
+        cmocka_unit_test(test_plan_order_groups_around_flows),
+        cmocka_unit_test(test_remove_cookie_owner),
+        cmocka_unit_test(test_foreign_and_unknown_cookies),
+        cmocka_unit_test(test_canonical_form),
+        cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_many),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
