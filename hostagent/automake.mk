@@ -1,9 +1,11 @@
 # hostagent/: tether-agent, the per-hypervisor agent.
 sbin_PROGRAMS += hostagent/tether-agent
 hostagent_tether_agent_SOURCES = \
+	hostagent/controller-conn.c hostagent/controller-conn.h \
 	hostagent/tether-agent.c
 hostagent_tether_agent_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 hostagent_tether_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 hostagent_tether_agent_LDADD = ovs-glue/libovsglue.la proto/libtetherchannel.la \
 	proto/libtetherproto.la lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS)
+$(hostagent_tether_agent_OBJECTS): proto/tether.pb-c.h

@@ -2,4 +2,5 @@
 # but libc.
 noinst_LTLIBRARIES += lib/libtether.la
 lib_libtether_la_SOURCES = \
+	lib/config-file.c lib/config-file.h \
 	lib/validate.c lib/validate.h

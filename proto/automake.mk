@@ -4,7 +4,6 @@ noinst_LTLIBRARIES += proto/libtetherproto.la
 nodist_proto_libtetherproto_la_SOURCES = proto/tether.pb-c.c proto/tether.pb-c.h
 proto_libtetherproto_la_SOURCES = proto/wire.c proto/wire.h
 proto_libtetherproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
-proto_libtetherproto_la_LIBADD = lib/libtether.la $(PROTOBUF_C_LIBS)
 EXTRA_DIST += proto/tether.proto
 BUILT_SOURCES += proto/tether.pb-c.h proto/tether.pb-c.c
 CLEANFILES += proto/tether.pb-c.c proto/tether.pb-c.h proto/tether.pb-c.stamp
@@ -21,4 +20,4 @@ noinst_LTLIBRARIES += proto/libtetherchannel.la
 proto_libtetherchannel_la_SOURCES = proto/channel.c proto/channel.h
 nodist_proto_libtetherchannel_la_SOURCES = proto/tether.pb-c.h
 proto_libtetherchannel_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
-proto_libtetherchannel_la_LIBADD = proto/libtetherproto.la $(LIBEVENT_LIBS)
+$(proto_libtetherproto_la_OBJECTS) $(proto_libtetherchannel_la_OBJECTS): proto/tether.pb-c.h

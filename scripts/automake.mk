@@ -1,2 +1,3 @@
 # scripts/: bootstrap (dependencies, libopenvswitch), the README's demo and
 # test commands.
+EXTRA_DIST += scripts/bootstrap.sh scripts/demo.sh scripts/test.sh

@@ -1,0 +1,52 @@
+/* tetherd's side of the agent protocol: listens for tether-agents, runs one
+ * session per connection (Hello first, then reports and heartbeats), checks
+ * that an agent only speaks for the host it said hello as, and keeps the host
+ * registry's connection state current.  A session that misbehaves is told
+ * why (an Error message) and closed; no other session is affected.
+ *
+ * Run/wait style on ovs-glue/ovs-loop.c: sockets are libevent bufferevents,
+ * deadlines (hello, heartbeat) are poll_timer_wait_until() timers. */
+#ifndef CONTROLLER_AGENT_SERVER_H
+#define CONTROLLER_AGENT_SERVER_H 1
+
+#include <stdint.h>
+
+struct event_base;
+struct host_registry;
+
+struct agent_server_options {
+    const char *listen;             /* "IP:PORT"; port 0 picks a free one */
+    const char *controller_id;      /* named in HelloReply */
+    unsigned int heartbeat_ms;      /* agents send one this often */
+    unsigned int hello_timeout_ms;  /* to wait for Hello on a new session */
+    const char *const *openflow_targets;  /* told to agents, NULL-ended */
+};
+
+struct agent_server_stats {
+    unsigned long long sessions_accepted;
+    unsigned long long sessions_refused;    /* closed for a protocol error */
+    unsigned long long hellos;
+    unsigned long long vif_events;
+    unsigned long long migration_events;
+    unsigned long long resyncs;
+    unsigned long long auth_refusals;       /* reports for another host */
+};
+
+/* Creates a server listening on 'options->listen'.  On failure returns NULL
+ * and stores a message in '*errp' (caller frees). */
+struct agent_server *agent_server_create(struct event_base *,
+                                         struct host_registry *,
+                                         const struct agent_server_options *,
+                                         char **errp);
+void agent_server_destroy(struct agent_server *);
+
+void agent_server_run(struct agent_server *);
+void agent_server_wait(struct agent_server *);
+
+/* The port actually bound (useful with port 0). */
+uint16_t agent_server_port(const struct agent_server *);
+unsigned int agent_server_n_sessions(const struct agent_server *);
+void agent_server_get_stats(const struct agent_server *,
+                            struct agent_server_stats *);
+
+#endif /* controller/agent-server.h */

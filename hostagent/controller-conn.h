@@ -1,0 +1,63 @@
+/* tether-agent's connection to tetherd: connects (and reconnects with
+ * backoff), says Hello for its host, sends a full Resync once accepted and
+ * heartbeats after that, and takes the controller's commands.  Reports from
+ * the rest of the agent (VIF and migration events) go out through it.
+ *
+ * Run/wait style on ovs-glue/ovs-loop.c; the reconnect policy is Open
+ * vSwitch's reconnect FSM. */
+#ifndef HOSTAGENT_CONTROLLER_CONN_H
+#define HOSTAGENT_CONTROLLER_CONN_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/tether.pb-c.h"
+
+struct event_base;
+
+/* Who this agent is; copied by controller_conn_create(). */
+struct agent_identity {
+    const char *host_id;
+    const char *hypervisor;
+    const char *tunnel_ip;
+    const char *tunnel_type;
+    const char *bridge;
+};
+
+/* The agent's current state, asked for when a Resync is due. */
+typedef void controller_conn_resync_func(Tether__Resync *, void *aux);
+
+struct controller_conn *controller_conn_create(
+    struct event_base *, const char *target /* "IP:PORT" */,
+    const struct agent_identity *, controller_conn_resync_func *, void *aux,
+    char **errp);
+void controller_conn_destroy(struct controller_conn *);
+
+void controller_conn_run(struct controller_conn *);
+void controller_conn_wait(struct controller_conn *);
+
+/* True once the controller has accepted our Hello on the current
+ * connection. */
+bool controller_conn_is_registered(const struct controller_conn *);
+
+/* Queues a report.  Returns 0, or ENOTCONN while not registered (the next
+ * Resync carries the state instead). */
+int controller_conn_send_vif_event(struct controller_conn *,
+                                   Tether__VifEvent *);
+int controller_conn_send_migration_event(struct controller_conn *,
+                                         Tether__MigrationEvent *);
+
+/* Asks for a full Resync to be sent (when registered). */
+void controller_conn_request_resync(struct controller_conn *);
+
+struct controller_conn_stats {
+    unsigned long long connects;        /* connection attempts */
+    unsigned long long registrations;   /* Hellos accepted */
+    unsigned long long heartbeats_sent;
+    unsigned long long commands;
+};
+void controller_conn_get_stats(const struct controller_conn *,
+                               struct controller_conn_stats *);
+const char *controller_conn_controller_id(const struct controller_conn *);
+
+#endif /* hostagent/controller-conn.h */

@@ -1,0 +1,251 @@
+/* tether-agent: the agent on every hypervisor.  It registers its host with
+ * tetherd and (with the coming modules) watches the local Open vSwitch and
+ * the hypervisor for VIFs and migration phases and reports them.  This file
+ * is start-up, options and the main loop only. */
+#include <config.h>
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command-line.h"
+#include "daemon.h"
+#include "hostagent/controller-conn.h"
+#include "lib/validate.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-glue/ovs-loop.h"
+#include "ovs-glue/tether-service.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(tether_agent);
+
+struct agent_options {
+    const char *controller;
+    char *host_id;
+    const char *hypervisor;
+    const char *tunnel_ip;
+    const char *tunnel_type;
+    const char *bridge;
+    const char *unixctl_path;
+};
+
+OVS_NO_RETURN static void usage(void);
+
+static void
+parse_options(int argc, char *argv[], struct agent_options *o)
+{
+    enum {
+        OPT_CONTROLLER = UCHAR_MAX + 1,
+        OPT_HOST_ID,
+        OPT_HYPERVISOR,
+        OPT_TUNNEL_IP,
+        OPT_TUNNEL_TYPE,
+        OPT_BRIDGE,
+        OPT_UNIXCTL,
+        OPT_CONFIG,
+        DAEMON_OPTION_ENUMS,
+        VLOG_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"controller", required_argument, NULL, OPT_CONTROLLER},
+        {"host-id", required_argument, NULL, OPT_HOST_ID},
+        {"hypervisor", required_argument, NULL, OPT_HYPERVISOR},
+        {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
+        {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"bridge", required_argument, NULL, OPT_BRIDGE},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    o->hypervisor = "generic";
+    o->tunnel_type = "geneve";
+    o->bridge = "br-int";
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CONTROLLER:
+            o->controller = optarg;
+            break;
+        case OPT_HOST_ID:
+            free(o->host_id);
+            o->host_id = xstrdup(optarg);
+            break;
+        case OPT_HYPERVISOR:
+            o->hypervisor = optarg;
+            break;
+        case OPT_TUNNEL_IP:
+            o->tunnel_ip = optarg;
+            break;
+        case OPT_TUNNEL_TYPE:
+            o->tunnel_type = optarg;
+            break;
+        case OPT_BRIDGE:
+            o->bridge = optarg;
+            break;
+        case OPT_UNIXCTL:
+            o->unixctl_path = optarg;
+            break;
+        case OPT_CONFIG:
+            break;              /* merged by tether_service_merge_config() */
+        case 'h':
+            usage();
+        case 'V':
+            printf("tether-agent (tether) %s\n", TETHER_VERSION);
+            exit(EXIT_SUCCESS);
+        DAEMON_OPTION_HANDLERS
+        VLOG_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (try --help)", argv[optind]);
+    }
+    if (!o->controller) {
+        ovs_fatal(0, "--controller=IP:PORT is required (try --help)");
+    }
+    if (!o->host_id) {
+        char hostname[256];
+        if (gethostname(hostname, sizeof hostname)) {
+            ovs_fatal(0, "no --host-id given and no hostname to use");
+        }
+        o->host_id = xstrdup(hostname);
+    }
+    if (!tether_valid_host_id(o->host_id)) {
+        ovs_fatal(0, "--host-id: \"%s\" is not a host id (1 to %d of "
+                  "A-Z a-z 0-9 . _ -)", o->host_id, TETHER_HOST_ID_MAX);
+    }
+    if (!o->tunnel_ip) {
+        ovs_fatal(0, "--tunnel-ip=IP is required: this host's underlay "
+                  "tunnel endpoint (try --help)");
+    }
+    if (!tether_valid_ip(o->tunnel_ip)) {
+        ovs_fatal(0, "--tunnel-ip: \"%s\" is not an IPv4 or IPv6 address",
+                  o->tunnel_ip);
+    }
+    if (strcmp(o->tunnel_type, "geneve") && strcmp(o->tunnel_type, "vxlan")) {
+        ovs_fatal(0, "--tunnel-type: \"%s\" is neither geneve nor vxlan",
+                  o->tunnel_type);
+    }
+    if (!o->bridge[0] || strlen(o->bridge) > 15) {
+        ovs_fatal(0, "--bridge: \"%s\" is not a bridge name (1 to 15 "
+                  "characters)", o->bridge);
+    }
+}
+
+static void
+usage(void)
+{
+    printf("%s: tether's hypervisor agent\n"
+           "usage: %s --controller=IP:PORT --tunnel-ip=IP [OPTIONS]\n"
+           "\nController:\n"
+           "  --controller=IP:PORT      tetherd's agent address\n"
+           "  --host-id=ID              this host's id (default: hostname)\n"
+           "\nThis hypervisor:\n"
+           "  --tunnel-ip=IP            underlay tunnel endpoint\n"
+           "  --tunnel-type=TYPE        geneve (default) or vxlan\n"
+           "  --bridge=NAME             integration bridge (default br-int)\n"
+           "  --hypervisor=NAME         qemu, libvirt, mininet, generic "
+           "(default)\n"
+           "\nGeneral:\n"
+           "  --config=FILE             read options from FILE, one "
+           "\"name = value\" a line\n"
+           "  --unixctl=SOCKET          control socket for ovs-appctl\n"
+           "  -h, --help                display this help message\n"
+           "  -V, --version             display version information\n",
+           program_name, program_name);
+    daemon_usage();
+    vlog_usage();
+    exit(EXIT_SUCCESS);
+}
+
+static void
+agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller_conn *c = c_;
+    struct controller_conn_stats st;
+    char *s;
+
+    controller_conn_get_stats(c, &st);
+    s = xasprintf("registered: %s\ncontroller_id: %s\nconnects: %llu\n"
+                  "registrations: %llu\nheartbeats_sent: %llu\n"
+                  "commands: %llu\n",
+                  controller_conn_is_registered(c) ? "yes" : "no",
+                  controller_conn_controller_id(c)
+                  ? controller_conn_controller_id(c) : "",
+                  st.connects, st.registrations, st.heartbeats_sent,
+                  st.commands);
+    unixctl_command_reply(conn, s);
+    free(s);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct agent_options o;
+    char *err;
+
+    memset(&o, 0, sizeof o);
+    set_program_name(argv[0]);
+    tether_service_merge_config(&argc, &argv);
+    parse_options(argc, argv, &o);
+
+    struct event_base *base = ovs_loop_base();
+    tether_service_start(base, o.unixctl_path);
+
+    struct agent_identity id = {
+        .host_id = o.host_id,
+        .hypervisor = o.hypervisor,
+        .tunnel_ip = o.tunnel_ip,
+        .tunnel_type = o.tunnel_type,
+        .bridge = o.bridge,
+    };
+    struct controller_conn *conn = controller_conn_create(base, o.controller,
+                                                          &id, NULL, NULL,
+                                                          &err);
+    if (!conn) {
+        ovs_fatal(0, "%s", err);
+    }
+    unixctl_command_register("agent/status", "", 0, 0, agent_unixctl_status,
+                             conn);
+
+    VLOG_INFO("tether-agent %s started for host %s, controller %s",
+              TETHER_VERSION, o.host_id, o.controller);
+    tether_service_ready();
+
+    while (!tether_service_exiting()) {
+        tether_service_run();
+        controller_conn_run(conn);
+
+        tether_service_wait();
+        controller_conn_wait(conn);
+        poll_block();
+    }
+
+    VLOG_INFO("tether-agent exiting");
+    controller_conn_destroy(conn);
+    tether_service_stop();
+    ovs_loop_destroy();
+    free(o.host_id);
+    return 0;
+}

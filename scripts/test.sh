@@ -1,0 +1,67 @@
+#!/bin/sh
+# The README's test command, and what CI runs: installs what is missing,
+# builds libopenvswitch and tether, then runs
+#   1. make check (unit + sandbox tiers) built with -Werror, ASan and UBSan;
+#   2. make distcheck;
+#   3. a bounded libFuzzer run of the protocol decoder (clang build).
+# Ends with one line "tests: N passed, M failed" counted from the test
+# results of step 1.  Exit status 0 only if every step passed.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "bootstrap"
+"$top/scripts/bootstrap.sh"
+
+start=$(date +%s)
+step "build with -Werror, ASan and UBSan"
+mkdir -p _build/check
+cd _build/check
+if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
+    ../../configure -q --enable-Werror --enable-asan --enable-ubsan
+fi
+make -j"$jobs" > build.log 2>&1 || { tail -50 build.log; exit 1; }
+echo "built in $(( $(date +%s) - start )) s"
+
+step "make check (unit and sandbox tiers)"
+status=0
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    make -j"$jobs" check || status=$?
+if [ "$status" != 0 ]; then
+    # Show every failing test's log.
+    for trs in $(find . -name '*.trs'); do
+        if grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs"; then
+            log=${trs%.trs}.log
+            echo "---- $log"
+            tail -80 "$log"
+        fi
+    done
+fi
+passed=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: PASS' || true)
+failed=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' || true)
+skipped=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: SKIP' || true)
+cd "$top"
+
+step "make distcheck"
+mkdir -p _build/dist
+(cd _build/dist && { [ -f Makefile ] && [ Makefile -nt "$top/configure" ] \
+                     || ../../configure -q; } \
+    && make -j"$jobs" distcheck > distcheck.log 2>&1) \
+    || { tail -60 _build/dist/distcheck.log; status=1; }
+grep 'archives ready for distribution' -A2 _build/dist/distcheck.log || true
+
+step "fuzz the protocol decoder for ${FUZZ_SECONDS} s"
+mkdir -p _build/fuzz
+(cd _build/fuzz && { [ -f Makefile ] && [ Makefile -nt "$top/configure" ] \
+                     || ../../configure -q CC=clang --enable-fuzzing; } \
+    && make -j"$jobs" fuzz-run FUZZ_SECONDS="$FUZZ_SECONDS") || status=1
+
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
