@@ -302,7 +302,11 @@ conn_closed_cb(struct tether_channel *ch OVS_UNUSED, int error,
     long long int now = time_msec();
 
     if (reconnect_is_connected(c->fsm)) {
-        VLOG_WARN_RL(&rl, "%s: connection closed: %s", c->target, reason);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s: connection closed: %s", c->target, reason);
+        } else {
+            VLOG_INFO("%s: connection closed: %s", c->target, reason);
+        }
         reconnect_disconnected(c->fsm, now, error ? EPROTO : 0);
     } else {
         VLOG_WARN_RL(&rl, "%s: cannot connect: %s", c->target, reason);

@@ -1,5 +1,22 @@
 # tests/unit: see tests/automake.mk
 
+# proto/wire.c: framing and validation of the agent <-> controller protocol.
+check_PROGRAMS += tests/unit/test-wire
+TESTS += tests/unit/test-wire
+tests_unit_test_wire_SOURCES = tests/unit/test-wire.c
+nodist_tests_unit_test_wire_SOURCES = proto/tether.pb-c.h
+tests_unit_test_wire_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_unit_test_wire_LDADD = proto/libtetherproto.la lib/libtether.la \
+	$(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+$(tests_unit_test_wire_OBJECTS): proto/tether.pb-c.h
+
+# lib/validate.c: syntax of host ids, ENI ids, UUIDs, MACs and IPs.
+check_PROGRAMS += tests/unit/test-validate
+TESTS += tests/unit/test-validate
+tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
+tests_unit_test_validate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_validate_LDADD = lib/libtether.la $(CMOCKA_LIBS)
+
 # ovs-glue/flow-table.c: desired vs installed diff, plan order, cookies.
 check_PROGRAMS += tests/unit/test-flow-table
 TESTS += tests/unit/test-flow-table
@@ -9,3 +26,14 @@ tests_unit_test_flow_table_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_flow_table_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_flow_table_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
 	$(CMOCKA_LIBS) -latomic -lm
+
+# proto/channel.c: frames over a bufferevent; bad input ends one channel.
+check_PROGRAMS += tests/unit/test-channel
+TESTS += tests/unit/test-channel
+tests_unit_test_channel_SOURCES = tests/unit/test-channel.c
+tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+tests_unit_test_channel_LDADD = proto/libtetherchannel.la \
+	proto/libtetherproto.la lib/libtether.la \
+	$(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+$(tests_unit_test_channel_OBJECTS): proto/tether.pb-c.h
