@@ -5,3 +5,6 @@ ovs_glue_libovsglue_la_SOURCES = \
 ovs_glue_libovsglue_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 ovs_glue_libovsglue_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 ovs_glue_libovsglue_la_LIBADD = $(OVS_LIBADD) $(LIBEVENT_LIBS)
+ovs_glue_libovsglue_la_SOURCES += \
+	ovs-glue/vif-monitor.c ovs-glue/vif-monitor.h \
+	ovs-glue/bridge-setup.c ovs-glue/bridge-setup.h

@@ -4,3 +4,15 @@
 noinst_LTLIBRARIES += tests/sandbox/libsandbox.la
 tests_sandbox_libsandbox_la_SOURCES = \
 	tests/sandbox/sandbox.c tests/sandbox/sandbox.h
+
+# ovs-glue/vif-monitor.c and bridge-setup.c against a real OVS, including an
+# ovsdb-server restart.
+check_PROGRAMS += tests/sandbox/test-ovsdb
+TESTS += tests/sandbox/test-ovsdb
+tests_sandbox_test_ovsdb_SOURCES = tests/sandbox/test-ovsdb.c
+tests_sandbox_test_ovsdb_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_sandbox_test_ovsdb_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_sandbox_test_ovsdb_LDADD = ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
