@@ -117,9 +117,11 @@ void tether_msg_clear(struct tether_msg *msg);
 /* Size of the frame that tether_wire_encode() would produce. */
 size_t tether_wire_frame_size(const ProtobufCMessage *pb);
 
-/* Encodes 'pb' as a frame of 'type' into 'buf', which must hold
- * tether_wire_frame_size(pb) bytes.  Returns the bytes written, or 0 if
- * 'pb' is not of the type's descriptor or is over the maximum size. */
+/* Encodes 'pb' as a frame of 'type' into the 'size' bytes at 'buf', which
+ * must be at least tether_wire_frame_size(pb).  Returns the bytes written, or
+ * 0 if 'pb' is not of the type's descriptor, is over the maximum size or
+ * does not fit in 'size'.  Does not validate 'pb': see
+ * tether_msg_validate(). */
 size_t tether_wire_encode(int type, const ProtobufCMessage *pb,
                           uint8_t *buf, size_t size);
 
