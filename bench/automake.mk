@@ -1,1 +1,20 @@
 # bench/: benchmarks; each prints lines "name: value unit".  `make bench`.
+
+# Every benchmark program adds itself to BENCHMARKS; `make bench` builds and
+# runs them all, in order.
+BENCHMARKS =
+.PHONY: bench
+bench: $(BENCHMARKS)
+	@for b in $(BENCHMARKS); do \
+	  echo "== $$b"; ./$$b || exit 1; \
+	done
+
+# ovsdb-event: Interface row committed -> vif-monitor callback, on a sandbox.
+noinst_PROGRAMS += bench/ovsdb-event
+BENCHMARKS += bench/ovsdb-event
+bench_ovsdb_event_SOURCES = bench/ovsdb-event.c
+bench_ovsdb_event_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+bench_ovsdb_event_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_ovsdb_event_LDADD = ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS) -latomic -lm
