@@ -15,6 +15,7 @@
 #include <event2/util.h>
 
 #include "controller/host-registry.h"
+#include "lib/validate.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -364,8 +365,7 @@ agent_server_create(struct event_base *base, struct host_registry *hosts,
 
     *errp = NULL;
     memset(&ss, 0, sizeof ss);
-    if (evutil_parse_sockaddr_port(opts->listen, (struct sockaddr *) &ss,
-                                   &sslen)) {
+    if (!tether_parse_ip_port(opts->listen, &ss, &sslen)) {
         *errp = xasprintf("%s: not an IP:PORT address to listen on",
                           opts->listen);
         return NULL;

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
+#include "lib/validate.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "proto/channel.h"
@@ -69,8 +71,8 @@ controller_conn_create(struct event_base *base, const char *target,
 
     *errp = NULL;
     c->addrlen = sizeof c->addr;
-    if (evutil_parse_sockaddr_port(target, (struct sockaddr *) &c->addr,
-                                   &c->addrlen)) {
+    if (!tether_parse_ip_port(target, &c->addr, &c->addrlen)
+        || ((struct sockaddr_in *) &c->addr)->sin_port == 0) {
         *errp = xasprintf("%s: not an IP:PORT controller address", target);
         free(c);
         return NULL;

@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Returns the value of hex digit 'c', or -1 if 'c' is not one. */
 static int
@@ -113,4 +115,58 @@ tether_valid_ip(const char *s)
     }
     return (inet_pton(AF_INET, s, &addr) == 1
             || inet_pton(AF_INET6, s, &addr) == 1);
+}
+
+bool
+tether_parse_ip_port(const char *s, struct sockaddr_storage *ss, int *lenp)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon, *port_s;
+
+    if (!s) {
+        return false;
+    }
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || close - s - 1 >= (int) sizeof host) {
+            return false;
+        }
+        memcpy(host, s + 1, close - s - 1);
+        host[close - s - 1] = '\0';
+        port_s = close + 2;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || colon - s >= (int) sizeof host
+            || memchr(s, ':', colon - s)) {
+            return false;
+        }
+        memcpy(host, s, colon - s);
+        host[colon - s] = '\0';
+        port_s = colon + 1;
+    }
+
+    if (!*port_s || strspn(port_s, "0123456789") != strlen(port_s)
+        || strlen(port_s) > 5) {
+        return false;
+    }
+    long port = strtol(port_s, NULL, 10);
+    if (port > 65535) {
+        return false;
+    }
+
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+    if (s[0] != '[' && inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        *lenp = sizeof *sin;
+        return true;
+    } else if (s[0] == '[' && inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        *lenp = sizeof *sin6;
+        return true;
+    }
+    return false;
 }

@@ -21,4 +21,11 @@ bool tether_parse_mac(const char *s, uint8_t mac[6]);
 /* An IPv4 or IPv6 literal without prefix length. */
 bool tether_valid_ip(const char *s);
 
+struct sockaddr_storage;
+
+/* Parses "IPv4:PORT" or "[IPv6]:PORT" (PORT 0..65535; 0 asks the kernel for
+ * a free one) into '*ss' and '*lenp'.  Returns true on success. */
+bool tether_parse_ip_port(const char *s, struct sockaddr_storage *ss,
+                          int *lenp);
+
 #endif /* lib/validate.h */

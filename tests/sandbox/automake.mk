@@ -16,3 +16,15 @@ tests_sandbox_test_ovsdb_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 tests_sandbox_test_ovsdb_LDADD = ovs-glue/libovsglue.la \
 	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# The built tetherd and tether-agent: registration, and a raw client that
+# breaks the protocol every way (tests/sandbox/test-daemons.c).
+check_PROGRAMS += tests/sandbox/test-daemons
+TESTS += tests/sandbox/test-daemons
+tests_sandbox_test_daemons_SOURCES = tests/sandbox/test-daemons.c
+tests_sandbox_test_daemons_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS)
+tests_sandbox_test_daemons_LDADD = tests/sandbox/libsandbox.la \
+	proto/libtetherproto.la lib/libtether.la $(PROTOBUF_C_LIBS) \
+	$(CMOCKA_LIBS)
+$(tests_sandbox_test_daemons_OBJECTS): proto/tether.pb-c.h
