@@ -1,10 +1,11 @@
 # ovs-glue/: where libopenvswitch (OpenFlow, OVSDB) meets libevent.
 noinst_LTLIBRARIES += ovs-glue/libovsglue.la
 ovs_glue_libovsglue_la_SOURCES = \
-	ovs-glue/ovs-loop.c ovs-glue/ovs-loop.h
+	ovs-glue/ovs-loop.c ovs-glue/ovs-loop.h \
+	ovs-glue/tether-service.c ovs-glue/tether-service.h
 ovs_glue_libovsglue_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 ovs_glue_libovsglue_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-ovs_glue_libovsglue_la_LIBADD = $(OVS_LIBADD) $(LIBEVENT_LIBS)
 ovs_glue_libovsglue_la_SOURCES += \
 	ovs-glue/vif-monitor.c ovs-glue/vif-monitor.h \
 	ovs-glue/bridge-setup.c ovs-glue/bridge-setup.h
+ovs_glue_libovsglue_la_SOURCES += ovs-glue/flow-table.c ovs-glue/flow-table.h
