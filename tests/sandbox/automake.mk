@@ -28,3 +28,15 @@ tests_sandbox_test_daemons_LDADD = tests/sandbox/libsandbox.la \
 	proto/libtetherproto.la lib/libtether.la $(PROTOBUF_C_LIBS) \
 	$(CMOCKA_LIBS)
 $(tests_sandbox_test_daemons_OBJECTS): proto/tether.pb-c.h
+
+# ovs-glue's OpenFlow side (of-server, of-switch, flow-table) against a real
+# ovs-vswitchd: bundles, reconciliation, packet-in/out, groups, errors.
+check_PROGRAMS += tests/sandbox/test-openflow
+TESTS += tests/sandbox/test-openflow
+tests_sandbox_test_openflow_SOURCES = tests/sandbox/test-openflow.c
+tests_sandbox_test_openflow_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_sandbox_test_openflow_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_sandbox_test_openflow_LDADD = ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
