@@ -47,6 +47,8 @@ struct controller_conn {
     bool registered;
     bool resync_due;
     char *controller_id;
+    char **of_targets;                  /* from the last HelloReply */
+    size_t n_of_targets;
     unsigned int heartbeat_ms;
     long long int next_heartbeat;
     long long int rx_deadline;          /* controller presumed dead after */
@@ -127,6 +129,10 @@ controller_conn_destroy(struct controller_conn *c)
     free(c->tunnel_type);
     free(c->bridge);
     free(c->controller_id);
+    for (size_t i = 0; i < c->n_of_targets; i++) {
+        free(c->of_targets[i]);
+    }
+    free(c->of_targets);
     free(c);
 }
 
@@ -229,6 +235,15 @@ handle_hello_reply(struct controller_conn *c, const Tether__HelloReply *r)
     c->stats.registrations++;
     free(c->controller_id);
     c->controller_id = xstrdup(r->controller_id);
+    for (size_t i = 0; i < c->n_of_targets; i++) {
+        free(c->of_targets[i]);
+    }
+    free(c->of_targets);
+    c->of_targets = xcalloc(r->n_openflow_targets + 1, sizeof *c->of_targets);
+    for (size_t i = 0; i < r->n_openflow_targets; i++) {
+        c->of_targets[i] = xstrdup(r->openflow_targets[i]);
+    }
+    c->n_of_targets = r->n_openflow_targets;
     c->heartbeat_ms = r->heartbeat_interval_ms ? r->heartbeat_interval_ms
                                                : DEFAULT_HEARTBEAT_MS;
     c->next_heartbeat = time_msec() + c->heartbeat_ms;
@@ -435,4 +450,11 @@ const char *
 controller_conn_controller_id(const struct controller_conn *c)
 {
     return c->controller_id;
+}
+
+char *const *
+controller_conn_openflow_targets(const struct controller_conn *c, size_t *n)
+{
+    *n = c->n_of_targets;
+    return c->of_targets;
 }

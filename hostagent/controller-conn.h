@@ -24,7 +24,10 @@ struct agent_identity {
     const char *bridge;
 };
 
-/* The agent's current state, asked for when a Resync is due. */
+/* The agent's current state, asked for when a Resync is due: the function
+ * fills in 'vifs' and 'n_vifs' of the Resync, with 'vifs' a malloc()ed
+ * array of malloc()ed Tether__Vif whose strings it keeps owning; the
+ * connection frees the array and its elements after sending. */
 typedef void controller_conn_resync_func(Tether__Resync *, void *aux);
 
 struct controller_conn *controller_conn_create(
@@ -59,5 +62,10 @@ struct controller_conn_stats {
 void controller_conn_get_stats(const struct controller_conn *,
                                struct controller_conn_stats *);
 const char *controller_conn_controller_id(const struct controller_conn *);
+
+/* The OpenFlow controller targets the controller named in its last
+ * HelloReply (kept across disconnections); '*n' gets their number. */
+char *const *controller_conn_openflow_targets(const struct controller_conn *,
+                                              size_t *n);
 
 #endif /* hostagent/controller-conn.h */

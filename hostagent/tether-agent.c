@@ -14,6 +14,7 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "hostagent/controller-conn.h"
+#include "hostagent/local-ovs.h"
 #include "lib/validate.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -32,6 +33,17 @@ struct agent_options {
     const char *tunnel_type;
     const char *bridge;
     const char *unixctl_path;
+    const char *ovsdb;
+    const char *datapath_type;
+    const char *tunnel_port;
+    const char **openflow_targets;      /* overrides tetherd's, NULL-ended */
+    size_t n_openflow_targets;
+};
+
+struct agent {
+    struct controller_conn *conn;
+    struct local_ovs *ovs;
+    const struct agent_options *o;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -48,6 +60,10 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_BRIDGE,
         OPT_UNIXCTL,
         OPT_CONFIG,
+        OPT_OVSDB,
+        OPT_DATAPATH_TYPE,
+        OPT_TUNNEL_PORT,
+        OPT_OPENFLOW_TARGET,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -60,6 +76,10 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"bridge", required_argument, NULL, OPT_BRIDGE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"ovsdb", required_argument, NULL, OPT_OVSDB},
+        {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
+        {"tunnel-port", required_argument, NULL, OPT_TUNNEL_PORT},
+        {"openflow-target", required_argument, NULL, OPT_OPENFLOW_TARGET},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -71,6 +91,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
     o->hypervisor = "generic";
     o->tunnel_type = "geneve";
     o->bridge = "br-int";
+    o->ovsdb = "unix:/var/run/openvswitch/db.sock";
+    o->datapath_type = "system";
+    o->tunnel_port = "tether-tun";
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -102,6 +125,22 @@ parse_options(int argc, char *argv[], struct agent_options *o)
             break;
         case OPT_CONFIG:
             break;              /* merged by tether_service_merge_config() */
+        case OPT_OVSDB:
+            o->ovsdb = optarg;
+            break;
+        case OPT_DATAPATH_TYPE:
+            o->datapath_type = optarg;
+            break;
+        case OPT_TUNNEL_PORT:
+            o->tunnel_port = optarg[0] ? optarg : NULL;
+            break;
+        case OPT_OPENFLOW_TARGET:
+            o->openflow_targets = xrealloc(o->openflow_targets,
+                                           (o->n_openflow_targets + 2)
+                                           * sizeof *o->openflow_targets);
+            o->openflow_targets[o->n_openflow_targets++] = optarg;
+            o->openflow_targets[o->n_openflow_targets] = NULL;
+            break;
         case 'h':
             usage();
         case 'V':
@@ -146,6 +185,15 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         ovs_fatal(0, "--tunnel-type: \"%s\" is neither geneve nor vxlan",
                   o->tunnel_type);
     }
+    if (strcmp(o->datapath_type, "system") && strcmp(o->datapath_type, "netdev")
+        && strcmp(o->datapath_type, "dummy")) {
+        ovs_fatal(0, "--datapath-type: \"%s\" is not system, netdev or dummy",
+                  o->datapath_type);
+    }
+    if (o->tunnel_port && strlen(o->tunnel_port) > 15) {
+        ovs_fatal(0, "--tunnel-port: \"%s\" is longer than 15 characters",
+                  o->tunnel_port);
+    }
     if (!o->bridge[0] || strlen(o->bridge) > 15) {
         ovs_fatal(0, "--bridge: \"%s\" is not a bridge name (1 to 15 "
                   "characters)", o->bridge);
@@ -166,6 +214,13 @@ usage(void)
            "  --bridge=NAME             integration bridge (default br-int)\n"
            "  --hypervisor=NAME         qemu, libvirt, mininet, generic "
            "(default)\n"
+           "  --ovsdb=REMOTE            local OVSDB (default "
+           "unix:/var/run/openvswitch/db.sock)\n"
+           "  --datapath-type=TYPE      system (default), netdev or dummy\n"
+           "  --tunnel-port=NAME        overlay tunnel port (default "
+           "tether-tun; empty: none)\n"
+           "  --openflow-target=TARGET  bridge controller, overriding "
+           "tetherd's (repeatable)\n"
            "\nGeneral:\n"
            "  --config=FILE             read options from FILE, one "
            "\"name = value\" a line\n"
@@ -180,23 +235,57 @@ usage(void)
 
 static void
 agent_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                     const char *argv[] OVS_UNUSED, void *c_)
+                     const char *argv[] OVS_UNUSED, void *a_)
 {
-    struct controller_conn *c = c_;
+    struct agent *a = a_;
+    struct controller_conn *c = a->conn;
     struct controller_conn_stats st;
     char *s;
 
     controller_conn_get_stats(c, &st);
     s = xasprintf("registered: %s\ncontroller_id: %s\nconnects: %llu\n"
                   "registrations: %llu\nheartbeats_sent: %llu\n"
-                  "commands: %llu\n",
+                  "commands: %llu\novsdb_connected: %s\nbridge: %s\n"
+                  "vifs: %zu\n",
                   controller_conn_is_registered(c) ? "yes" : "no",
                   controller_conn_controller_id(c)
                   ? controller_conn_controller_id(c) : "",
                   st.connects, st.registrations, st.heartbeats_sent,
-                  st.commands);
+                  st.commands, local_ovs_is_connected(a->ovs) ? "yes" : "no",
+                  local_ovs_bridge_state(a->ovs), local_ovs_n_vifs(a->ovs));
     unixctl_command_reply(conn, s);
     free(s);
+}
+
+static void
+agent_vif_cb(Tether__VifEvent *ev, void *a_)
+{
+    struct agent *a = a_;
+    /* Not registered: the Resync that follows registration carries it. */
+    controller_conn_send_vif_event(a->conn, ev);
+}
+
+static void
+agent_resync_cb(Tether__Resync *rs, void *a_)
+{
+    struct agent *a = a_;
+    local_ovs_fill_resync(a->ovs, rs);
+}
+
+/* The bridge's controllers: the command line's if given, else tetherd's. */
+static void
+agent_update_controllers(struct agent *a)
+{
+    if (a->o->n_openflow_targets) {
+        local_ovs_set_controllers(a->ovs, (char *const *) a->o->openflow_targets,
+                                  a->o->n_openflow_targets);
+    } else {
+        size_t n;
+        char *const *t = controller_conn_openflow_targets(a->conn, &n);
+        if (t) {
+            local_ovs_set_controllers(a->ovs, t, n);
+        }
+    }
 }
 
 int
@@ -220,14 +309,23 @@ main(int argc, char *argv[])
         .tunnel_type = o.tunnel_type,
         .bridge = o.bridge,
     };
-    struct controller_conn *conn = controller_conn_create(base, o.controller,
-                                                          &id, NULL, NULL,
-                                                          &err);
-    if (!conn) {
+    struct agent a = { .o = &o };
+    a.conn = controller_conn_create(base, o.controller, &id, agent_resync_cb,
+                                    &a, &err);
+    if (!a.conn) {
         ovs_fatal(0, "%s", err);
     }
+    struct local_ovs_config lc = {
+        .db_remote = o.ovsdb,
+        .bridge = o.bridge,
+        .datapath_type = o.datapath_type,
+        .tunnel_port = o.tunnel_port,
+        .tunnel_type = o.tunnel_type,
+        .tunnel_local_ip = o.tunnel_ip,
+    };
+    a.ovs = local_ovs_create(&lc, agent_vif_cb, &a);
     unixctl_command_register("agent/status", "", 0, 0, agent_unixctl_status,
-                             conn);
+                             &a);
 
     VLOG_INFO("tether-agent %s started for host %s, controller %s",
               TETHER_VERSION, o.host_id, o.controller);
@@ -235,15 +333,20 @@ main(int argc, char *argv[])
 
     while (!tether_service_exiting()) {
         tether_service_run();
-        controller_conn_run(conn);
+        controller_conn_run(a.conn);
+        local_ovs_run(a.ovs);
+        agent_update_controllers(&a);
 
         tether_service_wait();
-        controller_conn_wait(conn);
+        controller_conn_wait(a.conn);
+        local_ovs_wait(a.ovs);
         poll_block();
     }
 
     VLOG_INFO("tether-agent exiting");
-    controller_conn_destroy(conn);
+    controller_conn_destroy(a.conn);
+    local_ovs_destroy(a.ovs);
+    free(o.openflow_targets);
     tether_service_stop();
     ovs_loop_destroy();
     free(o.host_id);

@@ -60,6 +60,7 @@ echo "tetherd listens for agents on 127.0.0.1:$port"
 say "tether-agent for hypervisor hv1"
 "$build/hostagent/tether-agent" --controller="127.0.0.1:$port" \
     --host-id=hv1 --hypervisor=generic --tunnel-ip=192.0.2.11 \
+    --ovsdb="unix:$dir/db.sock" --datapath-type=dummy \
     --unixctl="$dir/agent-hv1.ctl" --pidfile="$dir/agent-hv1.pid" \
     --log-file="$dir/agent-hv1.log" -vconsole:off --detach --no-chdir
 pids="$(cat "$dir/agent-hv1.pid") $pids"
@@ -75,10 +76,29 @@ until ovs-appctl -t "$dir/tetherd.ctl" tetherd/hosts | grep -q '^hv1 connected';
     sleep 0.1
 done
 
+say "the agent set up br-int: tetherd as its controller, a tunnel port"
+i=0
+until ovs-vsctl --db="unix:$dir/db.sock" get-controller br-int | grep -q tcp:; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || { echo "demo: br-int not set up" >&2; exit 1; }
+    sleep 0.1
+done
+ovs-vsctl --db="unix:$dir/db.sock" show
+
+say "the hypervisor plugs VM vm1's interface (iface-id eni-vm1)"
+ovs-vsctl --db="unix:$dir/db.sock" add-port br-int vm1-tap -- set interface vm1-tap \
+    type=dummy external_ids:iface-id=eni-vm1 \
+    external_ids:attached-mac='"02:00:00:00:00:01"' \
+    external_ids:vm-uuid=123e4567-e89b-12d3-a456-426614174000
+i=0
+until grep -q 'VIF PLUGGED eni eni-vm1' "$dir/tetherd.log"; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || { echo "demo: VIF not reported" >&2; exit 1; }
+    sleep 0.1
+done
+
 say "tetherd's hosts (ovs-appctl tetherd/hosts)"
 ovs-appctl -t "$dir/tetherd.ctl" tetherd/hosts
 say "the agent's view (ovs-appctl agent/status)"
 ovs-appctl -t "$dir/agent-hv1.ctl" agent/status
 say "tetherd's log"
-grep -E 'registered|listening|resync' "$dir/tetherd.log" | sed 's/^[^|]*|//'
+grep -E 'registered|listening|resync|VIF' "$dir/tetherd.log" | sed 's/^[^|]*|//'
 say "hv1 registered; stopping everything this demo started"

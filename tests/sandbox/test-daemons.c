@@ -122,6 +122,7 @@ setup(void **state)
     char *bin = path_in_builddir("controller/tetherd");
     char *argv[] = { bin, "--agent-listen=127.0.0.1:0", unixctl, pidfile,
                      logfile, "--hello-timeout=400",
+                     "--openflow-target=tcp:127.0.0.1:6653",
                      "--heartbeat-interval=200", "-vconsole:off",
                      "--controller-id=test-dc", NULL };
     setenv("OVS_RUNDIR", sandbox_dir(sb), 1);
@@ -251,12 +252,51 @@ test_agent_registers(void **state)
     snprintf(unixctl, sizeof unixctl, "--unixctl=%s/agent.ctl",
              sandbox_dir(sb));
     char *bin = path_in_builddir("hostagent/tether-agent");
+    char ovsdb[4096];
+    snprintf(ovsdb, sizeof ovsdb, "--ovsdb=%s", sandbox_db_remote(sb));
     char *argv[] = { bin, port, "--host-id=hv1", "--tunnel-ip=192.0.2.11",
-                     "--hypervisor=generic", unixctl, "-vconsole:off", NULL };
+                     "--hypervisor=generic", unixctl, ovsdb,
+                     "--datapath-type=dummy", "-vconsole:off", NULL };
     pid_t agent = spawn(argv);
     free(bin);
 
     assert_true(wait_for_hosts("hv1 connected", 10000));
+
+    /* The agent sets up br-int with tetherd's OpenFlow target and a tunnel
+     * port, then reports a VIF the "hypervisor" plugs. */
+    char *br = NULL;
+    long long deadline = now_ms() + 10000;
+    for (;;) {
+        free(br);
+        br = NULL;
+        sandbox_run(sb, &br, SANDBOX_VSCTL " get-controller br-int; "
+                    SANDBOX_VSCTL " get bridge br-int fail_mode; "
+                    SANDBOX_VSCTL " get interface tether-tun type");
+        if ((br && strstr(br, "tcp:127.0.0.1:6653")
+             && strstr(br, "secure") && strstr(br, "geneve"))
+            || now_ms() > deadline) {
+            break;
+        }
+        usleep(20 * 1000);
+    }
+    assert_non_null(br);
+    assert_non_null(strstr(br, "tcp:127.0.0.1:6653"));
+    assert_non_null(strstr(br, "secure"));
+    assert_non_null(strstr(br, "geneve"));
+    free(br);
+
+    long long vifs_before = stat_value("vif_events");
+    assert_int_equal(sandbox_run(sb, NULL, SANDBOX_VSCTL " add-port br-int "
+                                 "vm1-tap -- set interface vm1-tap type=dummy "
+                                 "external_ids:iface-id=eni-vm1 "
+                                 "external_ids:attached-mac=\\\"02:00:00:00:00:01\\\" "
+                                 "external_ids:vm-uuid="
+                                 "123e4567-e89b-12d3-a456-426614174000"), 0);
+    deadline = now_ms() + 10000;
+    while (stat_value("vif_events") <= vifs_before && now_ms() < deadline) {
+        usleep(20 * 1000);
+    }
+    assert_int_equal(stat_value("vif_events"), vifs_before + 1);
     char *out = NULL;
     assert_int_equal(sandbox_run(sb, &out, "ovs-appctl -t \"$SB_DIR/agent.ctl\""
                                  " agent/status"), 0);

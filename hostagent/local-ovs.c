@@ -1,0 +1,207 @@
+/* tether-agent's local Open vSwitch (see local-ovs.h). */
+#include <config.h>
+
+#include "hostagent/local-ovs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "openvswitch/vlog.h"
+#include "ovs-glue/bridge-setup.h"
+#include "ovs-glue/vif-monitor.h"
+#include "ovsdb-idl.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(local_ovs);
+
+struct local_ovs {
+    struct ovsdb_idl *idl;
+    struct vif_monitor *vifs;
+    struct bridge_setup *setup;         /* NULL until controllers known */
+    struct local_ovs_config cfg;        /* strings owned */
+    char **controllers;
+    size_t n_controllers;
+    local_ovs_vif_func *vif_cb;
+    void *aux;
+};
+
+static char *
+nullable_strdup(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void
+vif_to_pb(const struct vif_info *v, Tether__Vif *pb)
+{
+    tether__vif__init(pb);
+    pb->eni_id = v->eni_id;
+    pb->mac = v->mac ? v->mac : (char *) "";
+    pb->vm_uuid = v->vm_uuid ? v->vm_uuid : (char *) "";
+    pb->bridge = v->bridge;
+    pb->iface_name = v->iface_name;
+    pb->ofport = v->ofport;
+    pb->iface_status = v->iface_status ? v->iface_status : (char *) "";
+}
+
+static void
+vif_event_cb(enum vif_event event, const struct vif_info *vif,
+             const struct vif_info *old OVS_UNUSED, void *lo_)
+{
+    struct local_ovs *lo = lo_;
+    Tether__VifEvent ev = TETHER__VIF_EVENT__INIT;
+    Tether__Vif pb;
+
+    vif_to_pb(vif, &pb);
+    ev.kind = (event == VIF_PLUGGED ? TETHER__VIF_EVENT__KIND__PLUGGED
+               : event == VIF_CHANGED ? TETHER__VIF_EVENT__KIND__CHANGED
+               : TETHER__VIF_EVENT__KIND__UNPLUGGED);
+    ev.vif = &pb;
+    VLOG_INFO("VIF %s: %s eni %s mac %s ofport %"PRId64,
+              vif_event_to_string(event), vif->iface_name, vif->eni_id,
+              vif->mac ? vif->mac : "", vif->ofport);
+    if (lo->vif_cb) {
+        lo->vif_cb(&ev, lo->aux);
+    }
+}
+
+struct local_ovs *
+local_ovs_create(const struct local_ovs_config *cfg,
+                 local_ovs_vif_func *vif_cb, void *aux)
+{
+    struct local_ovs *lo = xzalloc(sizeof *lo);
+
+    lo->cfg.db_remote = xstrdup(cfg->db_remote);
+    lo->cfg.bridge = xstrdup(cfg->bridge);
+    lo->cfg.datapath_type = xstrdup(cfg->datapath_type);
+    lo->cfg.tunnel_port = nullable_strdup(cfg->tunnel_port);
+    lo->cfg.tunnel_type = nullable_strdup(cfg->tunnel_type);
+    lo->cfg.tunnel_local_ip = nullable_strdup(cfg->tunnel_local_ip);
+    lo->vif_cb = vif_cb;
+    lo->aux = aux;
+
+    lo->idl = ovsdb_idl_create(cfg->db_remote, &ovsrec_idl_class, false,
+                               true);
+    vif_monitor_add_columns(lo->idl);
+    bridge_setup_add_columns(lo->idl);
+    lo->vifs = vif_monitor_create(lo->idl, cfg->bridge, vif_event_cb, lo);
+    return lo;
+}
+
+void
+local_ovs_destroy(struct local_ovs *lo)
+{
+    if (!lo) {
+        return;
+    }
+    bridge_setup_destroy(lo->setup);
+    vif_monitor_destroy(lo->vifs);
+    ovsdb_idl_destroy(lo->idl);
+    for (size_t i = 0; i < lo->n_controllers; i++) {
+        free(lo->controllers[i]);
+    }
+    free(lo->controllers);
+    free(CONST_CAST(char *, lo->cfg.db_remote));
+    free(CONST_CAST(char *, lo->cfg.bridge));
+    free(CONST_CAST(char *, lo->cfg.datapath_type));
+    free(CONST_CAST(char *, lo->cfg.tunnel_port));
+    free(CONST_CAST(char *, lo->cfg.tunnel_type));
+    free(CONST_CAST(char *, lo->cfg.tunnel_local_ip));
+    free(lo);
+}
+
+void
+local_ovs_set_controllers(struct local_ovs *lo, char *const *targets,
+                          size_t n)
+{
+    bool same = lo->setup && n == lo->n_controllers;
+    for (size_t i = 0; same && i < n; i++) {
+        same = !strcmp(targets[i], lo->controllers[i]);
+    }
+    if (same) {
+        return;
+    }
+
+    for (size_t i = 0; i < lo->n_controllers; i++) {
+        free(lo->controllers[i]);
+    }
+    free(lo->controllers);
+    lo->controllers = xcalloc(n + 1, sizeof *lo->controllers);
+    for (size_t i = 0; i < n; i++) {
+        lo->controllers[i] = xstrdup(targets[i]);
+    }
+    lo->n_controllers = n;
+
+    struct bridge_setup_config bc = {
+        .bridge = lo->cfg.bridge,
+        .datapath_type = lo->cfg.datapath_type,
+        .controllers = (const char *const *) lo->controllers,
+        .n_controllers = n,
+        .tunnel_port = lo->cfg.tunnel_port,
+        .tunnel_type = lo->cfg.tunnel_type,
+        .tunnel_local_ip = lo->cfg.tunnel_local_ip,
+    };
+    bridge_setup_destroy(lo->setup);
+    lo->setup = bridge_setup_create(lo->idl, &bc);
+    VLOG_INFO("bridge %s: controllers set to %zu target(s)%s%s",
+              lo->cfg.bridge, n, n ? ", first " : "", n ? targets[0] : "");
+}
+
+void
+local_ovs_run(struct local_ovs *lo)
+{
+    ovsdb_idl_run(lo->idl);
+    vif_monitor_run(lo->vifs);
+    if (lo->setup) {
+        bridge_setup_run(lo->setup);
+    }
+}
+
+void
+local_ovs_wait(struct local_ovs *lo)
+{
+    ovsdb_idl_wait(lo->idl);
+    vif_monitor_wait(lo->vifs);
+    if (lo->setup) {
+        bridge_setup_wait(lo->setup);
+    }
+}
+
+void
+local_ovs_fill_resync(struct local_ovs *lo, Tether__Resync *rs)
+{
+    size_t n;
+    const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
+
+    rs->vifs = xcalloc(n ? n : 1, sizeof *rs->vifs);
+    for (size_t i = 0; i < n; i++) {
+        rs->vifs[i] = xmalloc(sizeof *rs->vifs[i]);
+        vif_to_pb(vifs[i], rs->vifs[i]);
+    }
+    rs->n_vifs = n;
+    free(vifs);
+}
+
+bool
+local_ovs_is_connected(const struct local_ovs *lo)
+{
+    return vif_monitor_is_connected(lo->vifs);
+}
+
+size_t
+local_ovs_n_vifs(const struct local_ovs *lo)
+{
+    size_t n;
+    const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
+    free(vifs);
+    return n;
+}
+
+const char *
+local_ovs_bridge_state(const struct local_ovs *lo)
+{
+    return (lo->setup
+            ? bridge_setup_state_to_string(bridge_setup_get_state(lo->setup))
+            : "waiting for controller targets");
+}

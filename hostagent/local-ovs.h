@@ -1,0 +1,46 @@
+/* tether-agent's view of the local Open vSwitch: one OVSDB connection
+ * shared by vif-monitor (the VIFs on the integration bridge, reported to
+ * tetherd as they change) and bridge-setup (the bridge, its tunnel port and
+ * its OpenFlow controllers, kept as configured).  It turns vif-monitor's
+ * events into protocol messages; it does not talk to tetherd itself. */
+#ifndef HOSTAGENT_LOCAL_OVS_H
+#define HOSTAGENT_LOCAL_OVS_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto/tether.pb-c.h"
+
+struct local_ovs_config {
+    const char *db_remote;          /* e.g. "unix:/var/run/openvswitch/db.sock" */
+    const char *bridge;
+    const char *datapath_type;      /* "system", "netdev" or "dummy" */
+    const char *tunnel_port;        /* NULL: no tunnel port */
+    const char *tunnel_type;
+    const char *tunnel_local_ip;
+};
+
+/* Called for every VIF event, with the message ready to send. */
+typedef void local_ovs_vif_func(Tether__VifEvent *, void *aux);
+
+struct local_ovs *local_ovs_create(const struct local_ovs_config *,
+                                   local_ovs_vif_func *, void *aux);
+void local_ovs_destroy(struct local_ovs *);
+void local_ovs_run(struct local_ovs *);
+void local_ovs_wait(struct local_ovs *);
+
+/* Sets the bridge's OpenFlow controller targets (the bridge is set up once
+ * they are known; until then it is left as it is, and with fail_mode=secure
+ * its flows keep forwarding). */
+void local_ovs_set_controllers(struct local_ovs *, char *const *targets,
+                               size_t n);
+
+/* Fills 'rs->vifs' and 'rs->n_vifs' with the current VIFs, as
+ * controller_conn_resync_func asks. */
+void local_ovs_fill_resync(struct local_ovs *, Tether__Resync *rs);
+
+bool local_ovs_is_connected(const struct local_ovs *);
+size_t local_ovs_n_vifs(const struct local_ovs *);
+const char *local_ovs_bridge_state(const struct local_ovs *);
+
+#endif /* hostagent/local-ovs.h */
