@@ -18,3 +18,13 @@ bench_ovsdb_event_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_ovsdb_event_LDADD = ovs-glue/libovsglue.la \
 	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
 	$(OPENSSL_LIBS) -latomic -lm
+
+# flowmod: 50,000 flows through ovs-glue vs ovs-ofctl --bundle, on a sandbox.
+noinst_PROGRAMS += bench/flowmod
+BENCHMARKS += bench/flowmod
+bench_flowmod_SOURCES = bench/flowmod.c
+bench_flowmod_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+bench_flowmod_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_flowmod_LDADD = ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS) -latomic -lm

@@ -511,6 +511,15 @@ flow_table_clone(const struct flow_table *src)
     return ft;
 }
 
+/* Exchanges the contents of 'a' and 'b': a flow computation may build a
+ * complete new desired table and swap it in. */
+void
+flow_table_swap(struct flow_table *a, struct flow_table *b)
+{
+    hmap_swap(&a->flows, &b->flows);
+    hmap_swap(&a->groups, &b->groups);
+}
+
 bool
 flow_table_equal(const struct flow_table *a, const struct flow_table *b)
 {

@@ -95,6 +95,7 @@ struct flow_table *flow_table_create(void);
 void flow_table_destroy(struct flow_table *);
 void flow_table_clear(struct flow_table *);
 struct flow_table *flow_table_clone(const struct flow_table *);
+void flow_table_swap(struct flow_table *, struct flow_table *);
 bool flow_table_equal(const struct flow_table *, const struct flow_table *);
 
 static inline size_t flow_table_n_flows(const struct flow_table *ft)
