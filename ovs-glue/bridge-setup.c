@@ -375,7 +375,7 @@ finish_txn__(struct bridge_setup *bs)
 
     case TXN_SUCCESS:
         bs->n_commits++;
-        VLOG_INFO("%s: set up", bs->bridge);
+        VLOG_INFO_RL(&rl, "%s: set up", bs->bridge);
         /* The IDL already shows the change; the comparison at the next IDL
          * change (this one) confirms it. */
         bs->state = BRIDGE_SETUP_IN_SYNC;
@@ -427,8 +427,10 @@ bridge_setup_run(struct bridge_setup *bs)
         return;
     }
 
-    VLOG_INFO("%s: database differs from the configuration, updating",
-              bs->bridge);
+    /* Whoever else writes the database decides how often this happens. */
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    VLOG_INFO_RL(&rl, "%s: database differs from the configuration, "
+                 "updating", bs->bridge);
     COVERAGE_INC(bridge_setup_commit);
     bs->txn = ovsdb_idl_txn_create(bs->idl);
     ovsdb_idl_txn_add_comment(bs->txn, "tether: set up bridge %s",

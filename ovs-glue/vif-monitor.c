@@ -171,12 +171,16 @@ static void
 report__(struct vif_monitor *vm, enum vif_event event,
          const struct vif_info *vif, const struct vif_info *old)
 {
+    /* The hypervisor decides how often VIFs come and go. */
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(60, 120);
+
     COVERAGE_INC(vif_monitor_event);
-    VLOG_INFO("%s: eni %s on %s port %"PRId64" (mac %s, vm %s, status %s)",
-              vif_event_to_string(event), vif->eni_id, vif->iface_name,
-              vif->ofport, vif->mac[0] ? vif->mac : "?",
-              vif->vm_uuid[0] ? vif->vm_uuid : "?",
-              vif->iface_status[0] ? vif->iface_status : "?");
+    VLOG_INFO_RL(&rl, "%s: eni %s on %s port %"PRId64
+                 " (mac %s, vm %s, status %s)",
+                 vif_event_to_string(event), vif->eni_id, vif->iface_name,
+                 vif->ofport, vif->mac[0] ? vif->mac : "?",
+                 vif->vm_uuid[0] ? vif->vm_uuid : "?",
+                 vif->iface_status[0] ? vif->iface_status : "?");
     vm->cb(event, vif, old, vm->aux);
 }
 

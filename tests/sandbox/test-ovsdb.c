@@ -130,6 +130,15 @@ bs_in_sync(const void *aux OVS_UNUSED)
     return bridge_setup_get_state(bs) == BRIDGE_SETUP_IN_SYNC;
 }
 
+/* In sync after at least '*n' commits.  (Merely "in sync" could be the
+ * state from before a change the IDL has not received yet.) */
+static bool
+bs_in_sync_after(const void *n_)
+{
+    return (bridge_setup_get_state(bs) == BRIDGE_SETUP_IN_SYNC
+            && bridge_setup_n_commits(bs) >= *(const unsigned int *) n_);
+}
+
 static bool
 idl_disconnected(const void *aux OVS_UNUSED)
 {
@@ -348,7 +357,8 @@ test_ovsdb_restart(void **state OVS_UNUSED)
     assert_string_equal(e->vif.eni_id, "eni-3");
     assert_true(e->vif.ofport > 0);
 
-    assert_true(drive(bs_in_sync, NULL));
+    unsigned int n_commits = 1;
+    assert_true(drive(bs_in_sync_after, &n_commits));
     assert_int_equal(bridge_setup_n_commits(bs), 1);
     assert_cmd_output("ovs-vsctl get Bridge br-int fail_mode", "secure");
 
@@ -367,12 +377,26 @@ test_bridge_setup_repairs(void **state OVS_UNUSED)
 {
     free(run("ovs-vsctl set Bridge br-int protocols=OpenFlow10 "
              "-- del-controller br-int"));
-    assert_true(drive(bs_in_sync, NULL));
+    unsigned int n_commits = 2;
+    assert_true(drive(bs_in_sync_after, &n_commits));
     assert_int_equal(bridge_setup_n_commits(bs), 2);
     assert_cmd_output("ovs-vsctl get Bridge br-int protocols",
                       "[OpenFlow13, OpenFlow14, OpenFlow15]");
     assert_cmd_output("ovs-vsctl get-controller br-int",
                       "tcp:127.0.0.1:6653");
+}
+
+/* Even the root row is put back, and the orphaned bridge row reused. */
+static void
+test_bridge_setup_root_row(void **state OVS_UNUSED)
+{
+    free(run("ovs-vsctl --no-wait destroy Open_vSwitch ."));
+    unsigned int n_commits = 3;
+    assert_true(drive(bs_in_sync_after, &n_commits));
+    assert_int_equal(bridge_setup_n_commits(bs), 3);
+    assert_cmd_output("ovs-vsctl --no-wait list-br", "br-int");
+    assert_cmd_output("ovs-vsctl --no-wait --columns=_uuid list Bridge "
+                      "| wc -l", "1");
 }
 
 int
@@ -385,6 +409,7 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_vif_iface_id_added_removed),
         cmocka_unit_test(test_ovsdb_restart),
         cmocka_unit_test(test_bridge_setup_repairs),
+        cmocka_unit_test(test_bridge_setup_root_row),
     };
 
     set_program_name(argv[0]);
