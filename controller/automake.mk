@@ -2,6 +2,7 @@
 sbin_PROGRAMS += controller/tetherd
 controller_tetherd_SOURCES = \
 	controller/agent-server.c controller/agent-server.h \
+	controller/eni.c controller/eni.h \
 	controller/host-registry.c controller/host-registry.h \
 	controller/tetherd.c
 controller_tetherd_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
