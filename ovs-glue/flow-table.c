@@ -38,6 +38,38 @@ ft_group_is_foreign(uint32_t group_id)
     return group_id >= FT_GROUP_FOREIGN_MIN && group_id <= OFPG_MAX;
 }
 
+/* Zeroes the padding after the value and the mask of every set_field in
+ * 'ofpacts' (nested ones too).  libopenvswitch's decoder leaves those bytes
+ * uninitialized, and ofpacts_equal() compares bytes: without this, two
+ * equal action lists could compare unequal and a correct flow would be
+ * rewritten. */
+static void
+ft_ofpacts_normalize__(struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofpact *a;
+
+    OFPACT_FOR_EACH_FLATTENED (a, ofpacts, ofpacts_len) {
+        if (a->type == OFPACT_SET_FIELD) {
+            struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            size_t n = sf->field->n_bytes;
+            size_t pad = ROUND_UP(n, OFPACT_ALIGNTO) - n;
+
+            memset((uint8_t *) sf->value + n, 0, pad);
+            memset((uint8_t *) ofpact_set_field_mask(sf) + n, 0, pad);
+        }
+    }
+}
+
+static void
+ft_buckets_normalize__(struct ovs_list *buckets)
+{
+    struct ofputil_bucket *b;
+
+    LIST_FOR_EACH (b, list_node, buckets) {
+        ft_ofpacts_normalize__(b->ofpacts, b->ofpacts_len);
+    }
+}
+
 /* Flows. */
 
 static uint32_t
@@ -151,6 +183,7 @@ ft_flow_canonicalize__(const struct ofputil_flow_mod *fm, struct ft_flow **fp)
     f->ofpacts_len = ofpacts.size;
     f->ofpacts = ofpacts.size ? xmemdup(ofpacts.data, ofpacts.size) : NULL;
     ofpbuf_uninit(&ofpacts);
+    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
     *fp = f;
     return 0;
 }
@@ -269,6 +302,7 @@ flow_table_add_flow_stats(struct flow_table *ft,
     f->ofpacts_len = fs->ofpacts_len;
     f->ofpacts = fs->ofpacts_len ? xmemdup(fs->ofpacts, fs->ofpacts_len)
                                  : NULL;
+    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
     flow_table_insert_flow__(ft, f);
 }
 
@@ -406,6 +440,7 @@ flow_table_add_group(struct flow_table *ft, uint32_t group_id, uint8_t type,
     ovs_list_init(&g->buckets);
     ovs_list_push_back_all(&g->buckets, &gm.buckets);
     ofputil_uninit_group_mod(&gm);
+    ft_buckets_normalize__(&g->buckets);
 
     COVERAGE_INC(flow_table_add);
     flow_table_insert_group__(ft, g);
@@ -451,8 +486,10 @@ void
 flow_table_add_group_desc(struct flow_table *ft,
                           const struct ofputil_group_desc *gd)
 {
-    flow_table_insert_group__(ft, ft_group_create__(gd->group_id, gd->type,
-                                                    0, &gd->buckets));
+    struct ft_group *g = ft_group_create__(gd->group_id, gd->type, 0,
+                                           &gd->buckets);
+    ft_buckets_normalize__(&g->buckets);
+    flow_table_insert_group__(ft, g);
 }
 
 /* Tables. */

@@ -260,22 +260,25 @@ test_reconcile_after_restart(void **state OVS_UNUSED)
 
     /* Tamper: 3 flows with wrong actions, 3 missing, 3 extra of ours (two
      * of them nobody's), and one foreign flow that must stay. */
-    sh("set -e; o='ovs-ofctl -O OpenFlow13'%s\n"
-       "$o mod-flows --strict br-int "
-       "'table=2,priority=100,ip,nw_dst=10.0.0.6,actions=drop'\n"
-       "$o mod-flows --strict br-int "
-       "'table=2,priority=101,ip,nw_dst=10.0.0.10,actions=output:2'\n"
-       "$o mod-flows --strict br-int "
-       "'table=3,priority=102,ip,nw_dst=10.0.0.11,actions=output:1'\n"
-       "$o del-flows --strict br-int 'table=0,priority=100,ip,nw_dst=10.0.0.0'\n"
-       "$o del-flows --strict br-int 'table=0,priority=101,ip,nw_dst=10.0.0.4'\n"
-       "$o del-flows --strict br-int 'table=3,priority=100,ip,nw_dst=10.0.39.15'\n"
-       "$o add-flow br-int 'table=5,priority=1,actions=drop'\n"
-       "$o add-flow br-int 'table=0,priority=7,in_port=2,actions=drop'\n"
-       "$o add-flow br-int 'cookie=0x1000000000099,table=0,priority=7,"
-       "in_port=1,actions=drop'\n"
-       "$o add-flow br-int 'cookie=0xff00000000000001,table=9,priority=1,"
-       "actions=drop'\n", "");
+    free(sh("set -e; o='ovs-ofctl -O OpenFlow13'%s\n"
+            "$o mod-flows --strict br-int "
+            "'table=2,priority=100,ip,nw_dst=10.0.0.6,actions=drop'\n"
+            "$o mod-flows --strict br-int "
+            "'table=2,priority=101,ip,nw_dst=10.0.0.10,actions=output:2'\n"
+            "$o mod-flows --strict br-int "
+            "'table=3,priority=102,ip,nw_dst=10.0.0.11,actions=output:1'\n"
+            "$o del-flows --strict br-int "
+            "'table=0,priority=100,ip,nw_dst=10.0.0.0'\n"
+            "$o del-flows --strict br-int "
+            "'table=0,priority=101,ip,nw_dst=10.0.0.4'\n"
+            "$o del-flows --strict br-int "
+            "'table=3,priority=100,ip,nw_dst=10.0.39.15'\n"
+            "$o add-flow br-int 'table=5,priority=1,actions=drop'\n"
+            "$o add-flow br-int 'table=0,priority=7,in_port=2,actions=drop'\n"
+            "$o add-flow br-int 'cookie=0x1000000000099,table=0,priority=7,"
+            "in_port=1,actions=drop'\n"
+            "$o add-flow br-int 'cookie=0xff00000000000001,table=9,priority=1,"
+            "actions=drop'\n", ""));
     assert_int_equal(count_lines("ovs-ofctl -O OpenFlow13 dump-flows "
                                  "br-int --no-names%s | grep cookie", ""),
                      N_FLOWS - 3 + 4);
@@ -463,6 +466,30 @@ test_disconnect(void **state OVS_UNUSED)
     assert_int_equal(n_down, down + 1);
 }
 
+/* Connecting out (to the bridge's always-present management socket) works
+ * too, and a controller whose desired table has one flow leaves the switch
+ * with that flow and the foreign one. */
+static void
+test_connect_out(void **state OVS_UNUSED)
+{
+    int synced = n_synced;
+    char *target = xasprintf("unix:%s/br-int.mgmt", sandbox_dir(sb));
+
+    server = of_server_create(&cbs, NULL);
+    of_server_connect(server, target);
+    free(target);
+    add_flow("table=0,priority=1,actions=drop", C_FLOW | 1);
+    assert_true(run_until(&n_synced, synced + 1, 30000));
+    assert_int_equal(sync_error, 0);
+    assert_int_equal(count_lines("ovs-ofctl -O OpenFlow13 dump-flows br-int"
+                                 "%s | grep cookie=", ""), 2);
+    assert_int_equal(count_lines("ovs-ofctl -O OpenFlow13 dump-flows br-int"
+                                 "%s | grep cookie=0xff00000000000001", ""),
+                     1);
+    of_server_destroy(server);
+    server = NULL;
+}
+
 static int
 setup(void **state OVS_UNUSED)
 {
@@ -513,6 +540,7 @@ main(void)
         cmocka_unit_test(test_group_all),
         cmocka_unit_test(test_commit_rejected),
         cmocka_unit_test(test_disconnect),
+        cmocka_unit_test(test_connect_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
