@@ -56,6 +56,8 @@ struct agent_server {
     size_t n_openflow_targets;
     uint16_t port;
     struct ovs_list sessions;
+    struct agent_server_cbs cbs;
+    uint64_t next_command_id;
     struct agent_server_stats stats;
 };
 
@@ -144,6 +146,9 @@ handle_hello(struct agent_session *s, const ProtobufCMessage *pb)
               host->tunnel_type[0] ? host->tunnel_type : "geneve",
               host->tunnel_ip, host->bridge, host->agent_version,
               host->n_sessions);
+    if (server->cbs.host_up) {
+        server->cbs.host_up(host, server->cbs.aux);
+    }
 }
 
 static void
@@ -184,6 +189,9 @@ handle_vif_event(struct agent_session *s, const ProtobufCMessage *pb)
 
     if (session_check_host__(s, "VIF report", ev->host_id)) {
         s->server->stats.vif_events++;
+        if (s->server->cbs.vif_event) {
+            s->server->cbs.vif_event(s->host, ev, s->server->cbs.aux);
+        }
         VLOG_INFO("host %s: VIF %s eni %s mac %s ofport %d on %s",
                   s->host->id,
                   protobuf_c_enum_descriptor_get_value(
@@ -200,6 +208,9 @@ handle_migration_event(struct agent_session *s, const ProtobufCMessage *pb)
 
     if (session_check_host__(s, "migration report", ev->host_id)) {
         s->server->stats.migration_events++;
+        if (s->server->cbs.migration_event) {
+            s->server->cbs.migration_event(s->host, ev, s->server->cbs.aux);
+        }
         VLOG_INFO("host %s: migration %s of eni %s from %s to %s, epoch "
                   "%"PRIu64, s->host->id,
                   protobuf_c_enum_descriptor_get_value(
@@ -216,8 +227,28 @@ handle_resync(struct agent_session *s, const ProtobufCMessage *pb)
 
     if (session_check_host__(s, "resync", rs->host_id)) {
         s->server->stats.resyncs++;
+        if (s->server->cbs.resync) {
+            s->server->cbs.resync(s->host, rs, s->server->cbs.aux);
+        }
         VLOG_INFO("host %s: resync with %zu VIFs, %zu migrations in progress",
                   s->host->id, rs->n_vifs, rs->n_migrations);
+    }
+}
+
+static void
+handle_bridge_status(struct agent_session *s, const ProtobufCMessage *pb)
+{
+    const Tether__BridgeStatus *bs = (const Tether__BridgeStatus *) pb;
+
+    if (session_check_host__(s, "bridge status", bs->host_id)) {
+        host_registry_set_bridge(s->host, bs->datapath_id,
+                                 bs->tunnel_ofport);
+        VLOG_INFO("host %s: bridge %s datapath %016"PRIx64" tunnel ofport "
+                  "%"PRId32, s->host->id, bs->bridge, bs->datapath_id,
+                  bs->tunnel_ofport);
+        if (s->server->cbs.bridge_status) {
+            s->server->cbs.bridge_status(s->host, s->server->cbs.aux);
+        }
     }
 }
 
@@ -252,6 +283,7 @@ static const struct session_handler {
     { TETHER_MSG_RESYNC, true, handle_resync },
     { TETHER_MSG_ACK, true, handle_ack },
     { TETHER_MSG_ERROR, false, handle_error },
+    { TETHER_MSG_BRIDGE_STATUS, true, handle_bridge_status },
 };
 
 static void
@@ -301,6 +333,9 @@ session_closed_cb(struct tether_channel *ch OVS_UNUSED, int error,
     if (s->host) {
         host_registry_disconnected(s->host, time_msec());
         VLOG_INFO("host %s disconnected", s->host->id);
+        if (s->server->cbs.host_down) {
+            s->server->cbs.host_down(s->host, s->server->cbs.aux);
+        }
         s->host = NULL;
     }
     s->state = SESSION_DEAD;
@@ -377,6 +412,8 @@ agent_server_create(struct event_base *base, struct host_registry *hosts,
     server->controller_id = xstrdup(opts->controller_id);
     server->heartbeat_ms = opts->heartbeat_ms;
     server->hello_timeout_ms = opts->hello_timeout_ms;
+    server->cbs = opts->cbs;
+    server->next_command_id = 1;
     ovs_list_init(&server->sessions);
     for (const char *const *t = opts->openflow_targets; t && *t; t++) {
         server->openflow_targets = xrealloc(
@@ -475,6 +512,23 @@ agent_server_wait(struct agent_server *server)
             poll_timer_wait_until(s->deadline);
         }
     }
+}
+
+int
+agent_server_send_command(struct agent_server *server, const char *host_id,
+                          Tether__Command *cmd)
+{
+    struct agent_session *s;
+
+    LIST_FOR_EACH (s, node, &server->sessions) {
+        if (s->state == SESSION_ACTIVE && s->host
+            && !strcmp(s->host->id, host_id)) {
+            cmd->command_id = server->next_command_id++;
+            return tether_channel_send(s->channel, TETHER_MSG_COMMAND,
+                                       &cmd->base) ? EPROTO : 0;
+        }
+    }
+    return ENOTCONN;
 }
 
 uint16_t

@@ -11,8 +11,24 @@
 
 #include <stdint.h>
 
+#include "proto/tether.pb-c.h"
+
 struct event_base;
+struct host;
 struct host_registry;
+
+/* What the rest of tetherd learns from the agents.  Every report has been
+ * validated and checked to come from the host it names.  Any may be NULL. */
+struct agent_server_cbs {
+    void (*host_up)(struct host *, void *aux);
+    void (*host_down)(struct host *, void *aux);
+    void (*vif_event)(struct host *, const Tether__VifEvent *, void *aux);
+    void (*resync)(struct host *, const Tether__Resync *, void *aux);
+    void (*migration_event)(struct host *, const Tether__MigrationEvent *,
+                            void *aux);
+    void (*bridge_status)(struct host *, void *aux);
+    void *aux;
+};
 
 struct agent_server_options {
     const char *listen;             /* "IP:PORT"; port 0 picks a free one */
@@ -20,6 +36,7 @@ struct agent_server_options {
     unsigned int heartbeat_ms;      /* agents send one this often */
     unsigned int hello_timeout_ms;  /* to wait for Hello on a new session */
     const char *const *openflow_targets;  /* told to agents, NULL-ended */
+    struct agent_server_cbs cbs;
 };
 
 struct agent_server_stats {
@@ -42,6 +59,11 @@ void agent_server_destroy(struct agent_server *);
 
 void agent_server_run(struct agent_server *);
 void agent_server_wait(struct agent_server *);
+
+/* Sends 'cmd' to the agent of 'host_id', assigning its command_id.
+ * Returns 0, or ENOTCONN if that host has no session. */
+int agent_server_send_command(struct agent_server *, const char *host_id,
+                              Tether__Command *cmd);
 
 /* The port actually bound (useful with port 0). */
 uint16_t agent_server_port(const struct agent_server *);

@@ -142,6 +142,7 @@ host_registry_hello(struct host_registry *r, const struct host_hello *hello,
             r->hosts[idx] = h;
             r->n++;
             strcpy(h->id, hello->id);
+            h->tunnel_ofport = -1;
         }
     } else if (ok) {
         h = r->hosts[idx];
@@ -204,4 +205,23 @@ struct host *
 host_registry_at(const struct host_registry *r, size_t i)
 {
     return i < r->n ? r->hosts[i] : NULL;
+}
+
+void
+host_registry_set_bridge(struct host *h, uint64_t datapath_id,
+                         int32_t tunnel_ofport)
+{
+    h->datapath_id = datapath_id;
+    h->tunnel_ofport = tunnel_ofport;
+}
+
+struct host *
+host_registry_find_by_dpid(const struct host_registry *r, uint64_t dpid)
+{
+    for (size_t i = 0; dpid && i < r->n; i++) {
+        if (r->hosts[i]->datapath_id == dpid) {
+            return r->hosts[i];
+        }
+    }
+    return NULL;
 }

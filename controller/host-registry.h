@@ -24,6 +24,9 @@ struct host {
     size_t n_capabilities;
     uint64_t boot_id;
 
+    uint64_t datapath_id;           /* its bridge's, 0 while unknown */
+    int32_t tunnel_ofport;          /* -1 while unknown */
+
     bool connected;
     long long int connected_at;     /* when the current session began */
     long long int last_heard;       /* last message from its agent */
@@ -59,6 +62,12 @@ struct host *host_registry_hello(struct host_registry *,
 struct host *host_registry_find(const struct host_registry *, const char *id);
 void host_registry_heard(struct host *, long long int now);
 void host_registry_disconnected(struct host *, long long int now);
+
+/* Records the bridge status the host's agent reported. */
+void host_registry_set_bridge(struct host *, uint64_t datapath_id,
+                              int32_t tunnel_ofport);
+struct host *host_registry_find_by_dpid(const struct host_registry *,
+                                        uint64_t datapath_id);
 
 size_t host_registry_count(const struct host_registry *);
 size_t host_registry_count_connected(const struct host_registry *);

@@ -54,6 +54,10 @@ struct controller_conn {
     long long int rx_deadline;          /* controller presumed dead after */
     uint64_t seq;
 
+    uint64_t datapath_id;               /* bridge status to report */
+    int32_t tunnel_ofport;
+    bool bridge_status_due;
+
     struct controller_conn_stats stats;
 };
 
@@ -93,6 +97,7 @@ controller_conn_create(struct event_base *base, const char *target,
     c->resync_cb = resync_cb;
     c->aux = aux;
     c->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+    c->tunnel_ofport = -1;
 
     c->fsm = reconnect_create(time_msec());
     reconnect_set_name(c->fsm, c->target);
@@ -251,6 +256,7 @@ handle_hello_reply(struct controller_conn *c, const Tether__HelloReply *r)
               "heartbeat %u ms", c->target, c->host_id, r->controller_id,
               r->controller_version, c->heartbeat_ms);
     conn_send_resync__(c);
+    c->bridge_status_due = true;
 }
 
 static void
@@ -369,6 +375,17 @@ controller_conn_run(struct controller_conn *c)
             if (c->resync_due) {
                 conn_send_resync__(c);
             }
+            if (c->bridge_status_due) {
+                Tether__BridgeStatus bs = TETHER__BRIDGE_STATUS__INIT;
+                bs.host_id = c->host_id;
+                bs.bridge = c->bridge;
+                bs.datapath_id = c->datapath_id;
+                bs.tunnel_ofport = c->tunnel_ofport;
+                bs.seq = ++c->seq;
+                tether_channel_send(c->channel, TETHER_MSG_BRIDGE_STATUS,
+                                    &bs.base);
+                c->bridge_status_due = false;
+            }
             if (now >= c->next_heartbeat) {
                 Tether__Heartbeat hb = TETHER__HEARTBEAT__INIT;
                 hb.seq = ++c->seq;
@@ -393,7 +410,7 @@ controller_conn_wait(struct controller_conn *c)
         poll_timer_wait_until(c->rx_deadline);
         if (c->registered) {
             poll_timer_wait_until(c->next_heartbeat);
-            if (c->resync_due) {
+            if (c->resync_due || c->bridge_status_due) {
                 poll_immediate_wake();
             }
         }
@@ -457,4 +474,16 @@ controller_conn_openflow_targets(const struct controller_conn *c, size_t *n)
 {
     *n = c->n_of_targets;
     return c->of_targets;
+}
+
+void
+controller_conn_set_bridge_status(struct controller_conn *c,
+                                  uint64_t datapath_id, int32_t tunnel_ofport)
+{
+    if (datapath_id != c->datapath_id || tunnel_ofport != c->tunnel_ofport) {
+        c->datapath_id = datapath_id;
+        c->tunnel_ofport = tunnel_ofport;
+        c->bridge_status_due = true;
+        poll_immediate_wake();
+    }
 }

@@ -50,6 +50,12 @@ int controller_conn_send_vif_event(struct controller_conn *,
 int controller_conn_send_migration_event(struct controller_conn *,
                                          Tether__MigrationEvent *);
 
+/* Sends the bridge's status (datapath id, tunnel ofport) if registered;
+ * also remembered and sent again after every new registration. */
+void controller_conn_set_bridge_status(struct controller_conn *,
+                                       uint64_t datapath_id,
+                                       int32_t tunnel_ofport);
+
 /* Asks for a full Resync to be sent (when registered). */
 void controller_conn_request_resync(struct controller_conn *);
 

@@ -24,6 +24,8 @@ struct local_ovs {
     size_t n_controllers;
     local_ovs_vif_func *vif_cb;
     void *aux;
+    uint64_t datapath_id;               /* 0 while unknown */
+    int32_t tunnel_ofport;              /* -1 while unknown */
 };
 
 static char *
@@ -85,7 +87,9 @@ local_ovs_create(const struct local_ovs_config *cfg,
                                true);
     vif_monitor_add_columns(lo->idl);
     bridge_setup_add_columns(lo->idl);
+    ovsdb_idl_add_column(lo->idl, &ovsrec_bridge_col_datapath_id);
     lo->vifs = vif_monitor_create(lo->idl, cfg->bridge, vif_event_cb, lo);
+    lo->tunnel_ofport = -1;
     return lo;
 }
 
@@ -148,14 +152,62 @@ local_ovs_set_controllers(struct local_ovs *lo, char *const *targets,
               lo->cfg.bridge, n, n ? ", first " : "", n ? targets[0] : "");
 }
 
+/* Reads the bridge's datapath id and the tunnel port's ofport. */
+static void
+local_ovs_read_bridge__(struct local_ovs *lo)
+{
+    const struct ovsrec_bridge *br;
+    uint64_t dpid = 0;
+    int32_t tunnel_ofport = -1;
+
+    OVSREC_BRIDGE_FOR_EACH (br, lo->idl) {
+        if (strcmp(br->name, lo->cfg.bridge)) {
+            continue;
+        }
+        if (br->datapath_id) {
+            dpid = strtoull(br->datapath_id, NULL, 16);
+        }
+        for (size_t i = 0; lo->cfg.tunnel_port && i < br->n_ports; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            for (size_t j = 0; j < port->n_interfaces; j++) {
+                const struct ovsrec_interface *iface = port->interfaces[j];
+                if (!strcmp(iface->name, lo->cfg.tunnel_port)
+                    && iface->n_ofport && iface->ofport[0] > 0) {
+                    tunnel_ofport = iface->ofport[0];
+                }
+            }
+        }
+    }
+    if (dpid != lo->datapath_id || tunnel_ofport != lo->tunnel_ofport) {
+        VLOG_INFO("bridge %s: datapath id %016"PRIx64", tunnel port %s "
+                  "ofport %"PRId32, lo->cfg.bridge, dpid,
+                  lo->cfg.tunnel_port ? lo->cfg.tunnel_port : "(none)",
+                  tunnel_ofport);
+        lo->datapath_id = dpid;
+        lo->tunnel_ofport = tunnel_ofport;
+    }
+}
+
 void
 local_ovs_run(struct local_ovs *lo)
 {
+    unsigned int seqno = ovsdb_idl_get_seqno(lo->idl);
     ovsdb_idl_run(lo->idl);
     vif_monitor_run(lo->vifs);
     if (lo->setup) {
         bridge_setup_run(lo->setup);
     }
+    if (seqno != ovsdb_idl_get_seqno(lo->idl)) {
+        local_ovs_read_bridge__(lo);
+    }
+}
+
+void
+local_ovs_get_bridge(const struct local_ovs *lo, uint64_t *datapath_id,
+                     int32_t *tunnel_ofport)
+{
+    *datapath_id = lo->datapath_id;
+    *tunnel_ofport = lo->tunnel_ofport;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/tether.pb-c.h"
 
@@ -38,6 +39,11 @@ void local_ovs_set_controllers(struct local_ovs *, char *const *targets,
 /* Fills 'rs->vifs' and 'rs->n_vifs' with the current VIFs, as
  * controller_conn_resync_func asks. */
 void local_ovs_fill_resync(struct local_ovs *, Tether__Resync *rs);
+
+/* The bridge's datapath id (0 while unknown) and the tunnel port's ofport
+ * (-1 while unknown), as the database reports them. */
+void local_ovs_get_bridge(const struct local_ovs *, uint64_t *datapath_id,
+                          int32_t *tunnel_ofport);
 
 bool local_ovs_is_connected(const struct local_ovs *);
 size_t local_ovs_n_vifs(const struct local_ovs *);

@@ -336,6 +336,10 @@ main(int argc, char *argv[])
         controller_conn_run(a.conn);
         local_ovs_run(a.ovs);
         agent_update_controllers(&a);
+        uint64_t dpid;
+        int32_t tunnel_ofport;
+        local_ovs_get_bridge(a.ovs, &dpid, &tunnel_ofport);
+        controller_conn_set_bridge_status(a.conn, dpid, tunnel_ofport);
 
         tether_service_wait();
         controller_conn_wait(a.conn);

@@ -56,6 +56,7 @@ static int validate_resync(const ProtobufCMessage *, char *err);
 static int validate_command(const ProtobufCMessage *, char *err);
 static int validate_ack(const ProtobufCMessage *, char *err);
 static int validate_error(const ProtobufCMessage *, char *err);
+static int validate_bridge_status(const ProtobufCMessage *, char *err);
 
 #define AGENT TETHER_ROLE_AGENT
 #define CONTROLLER TETHER_ROLE_CONTROLLER
@@ -89,6 +90,10 @@ static const struct wire_type wire_types[TETHER_MSG_MAX + 1] = {
     [TETHER_MSG_ERROR] = {
         TETHER_MSG_ERROR, "error", &tether__error__descriptor,
         AGENT | CONTROLLER, validate_error },
+    [TETHER_MSG_BRIDGE_STATUS] = {
+        TETHER_MSG_BRIDGE_STATUS, "bridge_status",
+        &tether__bridge_status__descriptor,
+        AGENT, validate_bridge_status },
 };
 
 static const struct wire_type *
@@ -858,6 +863,27 @@ validate_error(const ProtobufCMessage *pb, char *err)
                     m->code);
     }
     return check_max_len("message", m->message, MAX_ERROR_MESSAGE, err);
+}
+
+static int
+validate_bridge_status(const ProtobufCMessage *pb, char *err)
+{
+    const Tether__BridgeStatus *m = (const Tether__BridgeStatus *) pb;
+    char q[QUOTE_SIZE];
+
+    int error = check_host_id("", "host_id", m->host_id, err);
+    if (error) {
+        return error;
+    }
+    if (!str(m->bridge)[0] || strlen(m->bridge) > 15) {
+        return fail(err, "bridge %s is not a bridge name",
+                    quote(str(m->bridge), q));
+    }
+    if (m->tunnel_ofport < -1 || m->tunnel_ofport > 65279) {
+        return fail(err, "tunnel_ofport %"PRId32" is not in -1..65279",
+                    m->tunnel_ofport);
+    }
+    return 0;
 }
 
 int

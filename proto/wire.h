@@ -37,9 +37,10 @@ enum tether_msg_type {
     TETHER_MSG_COMMAND = 7,           /* controller -> agent */
     TETHER_MSG_ACK = 8,               /* agent -> controller */
     TETHER_MSG_ERROR = 9,             /* both ways */
+    TETHER_MSG_BRIDGE_STATUS = 10,    /* agent -> controller */
 };
 #define TETHER_MSG_MIN TETHER_MSG_HELLO
-#define TETHER_MSG_MAX TETHER_MSG_ERROR
+#define TETHER_MSG_MAX TETHER_MSG_BRIDGE_STATUS
 
 /* Who may send a message type. */
 enum tether_peer_role {

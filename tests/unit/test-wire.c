@@ -374,6 +374,32 @@ test_roundtrip_ack(void **state)
 }
 
 static void
+test_bridge_status(void **state)
+{
+    Tether__BridgeStatus bs = TETHER__BRIDGE_STATUS__INIT;
+    bs.host_id = "hv-01";
+    bs.bridge = "br-int";
+    bs.datapath_id = 0x0000aabbccddeeffULL;
+    bs.tunnel_ofport = 3;
+    struct tether_msg msg = roundtrip(TETHER_MSG_BRIDGE_STATUS, &bs.base);
+    const Tether__BridgeStatus *m = (const Tether__BridgeStatus *) msg.pb;
+    assert_int_equal(m->datapath_id, 0x0000aabbccddeeffULL);
+    assert_int_equal(m->tunnel_ofport, 3);
+    tether_msg_clear(&msg);
+
+    bs.tunnel_ofport = -2;
+    expect_invalid(TETHER_MSG_BRIDGE_STATUS, &bs.base,
+                   "bridge_status: tunnel_ofport -2");
+    bs.tunnel_ofport = -1;
+    expect_valid(TETHER_MSG_BRIDGE_STATUS, &bs.base);
+    bs.bridge = "a-bridge-name-too-long";
+    expect_invalid(TETHER_MSG_BRIDGE_STATUS, &bs.base, "bridge_status: bridge");
+    bs.bridge = "br-int";
+    bs.host_id = "no such host!";
+    expect_invalid(TETHER_MSG_BRIDGE_STATUS, &bs.base, "host_id");
+}
+
+static void
 test_roundtrip_error(void **state)
 {
     struct tether_msg msg = roundtrip(TETHER_MSG_ERROR, &f.error.base);
@@ -585,7 +611,7 @@ test_wrong_version(void **state)
 static void
 test_unknown_types(void **state)
 {
-    static const int types[] = { 0, 10, 255 };
+    static const int types[] = { 0, 11, 255 };
     char err[TETHER_WIRE_ERRLEN];
     char expected[64];
     struct tether_wire_header hdr;
@@ -698,7 +724,7 @@ test_encode_refuses_wrong_descriptor(void **state)
                                         buf, sizeof buf), 0);
     assert_int_equal(tether_wire_encode(0, &f.hello.base, buf, sizeof buf),
                      0);
-    assert_int_equal(tether_wire_encode(10, &f.hello.base, buf, sizeof buf),
+    assert_int_equal(tether_wire_encode(11, &f.hello.base, buf, sizeof buf),
                      0);
     assert_int_equal(tether_wire_encode(TETHER_MSG_HELLO, NULL,
                                         buf, sizeof buf), 0);
@@ -758,8 +784,9 @@ test_allowed_from(void **state)
         { TETHER_MSG_COMMAND, false, true },
         { TETHER_MSG_ACK, true, false },
         { TETHER_MSG_ERROR, true, true },
+        { TETHER_MSG_BRIDGE_STATUS, true, false },
         { 0, false, false },
-        { 10, false, false },
+        { 11, false, false },
         { 255, false, false },
         { -1, false, false },
     };
@@ -785,7 +812,7 @@ test_names_and_descriptors(void **state)
                         "vif_event");
     assert_string_equal(tether_msg_type_name(TETHER_MSG_ERROR), "error");
     assert_string_equal(tether_msg_type_name(0), "unknown");
-    assert_string_equal(tether_msg_type_name(10), "unknown");
+    assert_string_equal(tether_msg_type_name(11), "unknown");
     assert_ptr_equal(tether_msg_descriptor(TETHER_MSG_RESYNC),
                      &tether__resync__descriptor);
     assert_ptr_equal(tether_msg_descriptor(TETHER_MSG_COMMAND),
@@ -1272,6 +1299,7 @@ main(void)
         T(test_roundtrip_command),
         T(test_roundtrip_ack),
         T(test_roundtrip_error),
+        T(test_bridge_status),
         T(test_roundtrip_empty_payload),
         T(test_stream_of_frames),
         T(test_header_split_across_reads),
