@@ -20,6 +20,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "proto/channel.h"
+#include "proto/tls.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ struct agent_session {
 struct agent_server {
     struct event_base *base;
     struct evconnlistener *listener;
+    struct ssl_ctx_st *tls;             /* NULL: plain TCP */
     struct host_registry *hosts;
     char *controller_id;
     unsigned int heartbeat_ms;
@@ -91,6 +93,21 @@ handle_hello(struct agent_session *s, const ProtobufCMessage *pb)
     if (s->state != SESSION_HELLO_WAIT) {
         session_fail__(s, TETHER_WIRE_ESTATE, "second hello on a session");
         return;
+    }
+    if (server->tls) {
+        char cn[TETHER_HOST_ID_MAX + 1];
+        struct bufferevent *bev = tether_channel_bufferevent(s->channel);
+        if (!bev || !tether_tls_peer_cn(bev, cn, sizeof cn)
+            || strcmp(cn, hello->host_id)) {
+            char reason[TETHER_WIRE_ERRLEN];
+            snprintf(reason, sizeof reason, "hello as host %s refused: the "
+                     "client certificate is not for that host",
+                     hello->host_id);
+            VLOG_WARN_RL(&rl, "%s: %s", s->peer, reason);
+            server->stats.auth_refusals++;
+            session_fail__(s, TETHER_WIRE_EAUTH, reason);
+            return;
+        }
     }
 
     /* A host has one session: a new Hello for it replaces the old one (the
@@ -323,6 +340,9 @@ session_closed_cb(struct tether_channel *ch OVS_UNUSED, int error,
 {
     struct agent_session *s = s_;
 
+    if (error == TETHER_CHANNEL_ESOCKET && !s->host) {
+        s->server->stats.sessions_failed++;
+    }
     if (error) {
         VLOG_WARN_RL(&rl, "%s (host %s): session closed: %s", s->peer,
                      s->host ? s->host->id : "not registered", reason);
@@ -364,8 +384,12 @@ accept_cb(struct evconnlistener *listener OVS_UNUSED, evutil_socket_t fd,
     }
     snprintf(s->peer, sizeof s->peer, "%s:%u", addr, port);
 
-    struct bufferevent *bev = bufferevent_socket_new(server->base, fd,
-                                                     BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = (server->tls
+                               ? tether_tls_bufferevent(server->base,
+                                                        server->tls, fd,
+                                                        TETHER_TLS_SERVER)
+                               : bufferevent_socket_new(server->base, fd,
+                                                        BEV_OPT_CLOSE_ON_FREE));
     static const struct tether_channel_cbs cbs = {
         .message = session_message_cb,
         .closed = session_closed_cb,
@@ -400,14 +424,32 @@ agent_server_create(struct event_base *base, struct host_registry *hosts,
 
     *errp = NULL;
     memset(&ss, 0, sizeof ss);
-    if (!tether_parse_ip_port(opts->listen, &ss, &sslen)) {
-        *errp = xasprintf("%s: not an IP:PORT address to listen on",
-                          opts->listen);
+    bool is_tls;
+    const char *addr = tether_tls_parse_target(opts->listen, &is_tls);
+    if (!addr || !tether_parse_ip_port(addr, &ss, &sslen)) {
+        *errp = xasprintf("%s: not a [tcp:|ssl:]IP:PORT address to listen "
+                          "on", opts->listen);
         return NULL;
+    }
+    struct ssl_ctx_st *tls = NULL;
+    if (is_tls) {
+        struct tether_tls_config tc = {
+            .private_key = opts->private_key,
+            .certificate = opts->certificate,
+            .ca_cert = opts->ca_cert,
+        };
+        char *tls_err;
+        tls = tether_tls_ctx_create(TETHER_TLS_SERVER, &tc, &tls_err);
+        if (!tls) {
+            *errp = xasprintf("%s: %s", opts->listen, tls_err);
+            free(tls_err);
+            return NULL;
+        }
     }
 
     struct agent_server *server = xzalloc(sizeof *server);
     server->base = base;
+    server->tls = tls;
     server->hosts = hosts;
     server->controller_id = xstrdup(opts->controller_id);
     server->heartbeat_ms = opts->heartbeat_ms;
@@ -442,8 +484,8 @@ agent_server_create(struct event_base *base, struct host_registry *hosts,
                              ? ((struct sockaddr_in6 *) &bound)->sin6_port
                              : ((struct sockaddr_in *) &bound)->sin_port);
     }
-    VLOG_INFO("listening for agents on %s (port %u)", opts->listen,
-              server->port);
+    VLOG_INFO("listening for agents on %s (port %u, %s)", opts->listen,
+              server->port, tls ? "TLS with client certificates" : "plain TCP");
     return server;
 }
 
@@ -476,6 +518,7 @@ agent_server_destroy(struct agent_server *server)
     }
     free(server->openflow_targets);
     free(server->controller_id);
+    tether_tls_ctx_destroy(server->tls);
     free(server);
 }
 

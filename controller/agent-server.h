@@ -1,7 +1,8 @@
 /* tetherd's side of the agent protocol: listens for tether-agents, runs one
  * session per connection (Hello first, then reports and heartbeats), checks
  * that an agent only speaks for the host it said hello as, and keeps the host
- * registry's connection state current.  A session that misbehaves is told
+ * registry's connection state current.  Over TLS (mutual certificates) an
+ * agent may only say hello as the host its certificate names.  A session that misbehaves is told
  * why (an Error message) and closed; no other session is affected.
  *
  * Run/wait style on ovs-glue/ovs-loop.c: sockets are libevent bufferevents,
@@ -31,7 +32,11 @@ struct agent_server_cbs {
 };
 
 struct agent_server_options {
-    const char *listen;             /* "IP:PORT"; port 0 picks a free one */
+    const char *listen;             /* "[tcp:|ssl:]IP:PORT"; port 0 picks a
+                                     * free one; ssl: needs 'tls' */
+    const char *private_key;        /* TLS: PEM files */
+    const char *certificate;
+    const char *ca_cert;
     const char *controller_id;      /* named in HelloReply */
     unsigned int heartbeat_ms;      /* agents send one this often */
     unsigned int hello_timeout_ms;  /* to wait for Hello on a new session */
@@ -42,6 +47,7 @@ struct agent_server_options {
 struct agent_server_stats {
     unsigned long long sessions_accepted;
     unsigned long long sessions_refused;    /* closed for a protocol error */
+    unsigned long long sessions_failed;     /* socket/TLS error before hello */
     unsigned long long hellos;
     unsigned long long vif_events;
     unsigned long long migration_events;

@@ -36,6 +36,9 @@ struct tetherd_options {
     const char *unixctl_path;
     const char **openflow_targets;      /* NULL-ended */
     size_t n_openflow_targets;
+    const char *private_key;            /* TLS for the agent protocol */
+    const char *certificate;
+    const char *ca_cert;
 };
 
 struct tetherd {
@@ -69,6 +72,9 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         OPT_OPENFLOW_TARGET,
         OPT_UNIXCTL,
         OPT_CONFIG,
+        OPT_PRIVATE_KEY,
+        OPT_CERTIFICATE,
+        OPT_CA_CERT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -80,6 +86,9 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         {"openflow-target", required_argument, NULL, OPT_OPENFLOW_TARGET},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
+        {"certificate", required_argument, NULL, OPT_CERTIFICATE},
+        {"ca-cert", required_argument, NULL, OPT_CA_CERT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -125,6 +134,15 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
             break;
         case OPT_CONFIG:
             break;              /* merged by tether_service_merge_config() */
+        case OPT_PRIVATE_KEY:
+            o->private_key = optarg;
+            break;
+        case OPT_CERTIFICATE:
+            o->certificate = optarg;
+            break;
+        case OPT_CA_CERT:
+            o->ca_cert = optarg;
+            break;
         case 'h':
             usage();
         case 'V':
@@ -156,7 +174,12 @@ usage(void)
     printf("%s: tether's data-center controller\n"
            "usage: %s [OPTIONS]\n"
            "\nAgent protocol:\n"
-           "  --agent-listen=IP:PORT    listen for tether-agents (default %s)\n"
+           "  --agent-listen=[tcp:|ssl:]IP:PORT\n"
+           "                            listen for tether-agents (default %s)\n"
+           "  --private-key=FILE        TLS (ssl:): this controller's key,\n"
+           "  --certificate=FILE          its certificate,\n"
+           "  --ca-cert=FILE              and the CA agents' certificates "
+           "must chain to\n"
            "  --controller-id=ID        this controller's name (default: "
            "hostname)\n"
            "  --heartbeat-interval=MS   agents' heartbeat interval "
@@ -210,12 +233,14 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     agent_server_get_stats(d->agents, &st);
     s = xasprintf("hosts: %zu\nhosts_connected: %zu\nsessions: %u\n"
                   "sessions_accepted: %llu\nsessions_refused: %llu\n"
+                  "sessions_failed: %llu\n"
                   "hellos: %llu\nvif_events: %llu\nmigration_events: %llu\n"
                   "resyncs: %llu\nauth_refusals: %llu\nagent_port: %u\n",
                   host_registry_count(d->hosts),
                   host_registry_count_connected(d->hosts),
                   agent_server_n_sessions(d->agents),
-                  st.sessions_accepted, st.sessions_refused, st.hellos,
+                  st.sessions_accepted, st.sessions_refused,
+                  st.sessions_failed, st.hellos,
                   st.vif_events, st.migration_events, st.resyncs,
                   st.auth_refusals, agent_server_port(d->agents));
     unixctl_command_reply(conn, s);
@@ -244,6 +269,9 @@ main(int argc, char *argv[])
         .heartbeat_ms = o.heartbeat_ms,
         .hello_timeout_ms = o.hello_timeout_ms,
         .openflow_targets = o.openflow_targets,
+        .private_key = o.private_key,
+        .certificate = o.certificate,
+        .ca_cert = o.ca_cert,
     };
     d.agents = agent_server_create(base, d.hosts, &ao, &err);
     if (!d.agents) {

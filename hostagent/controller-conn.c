@@ -17,6 +17,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "proto/channel.h"
+#include "proto/tls.h"
 #include "random.h"
 #include "reconnect.h"
 #include "timeval.h"
@@ -31,6 +32,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 30);
 struct controller_conn {
     struct event_base *base;
     char *target;
+    struct ssl_ctx_st *tls;             /* NULL: plain TCP */
     struct sockaddr_storage addr;
     int addrlen;
 
@@ -69,6 +71,7 @@ static void conn_connected_cb(struct tether_channel *, void *);
 
 struct controller_conn *
 controller_conn_create(struct event_base *base, const char *target,
+                       const struct controller_conn_tls *tls,
                        const struct agent_identity *id,
                        controller_conn_resync_func *resync_cb, void *aux,
                        char **errp)
@@ -77,11 +80,29 @@ controller_conn_create(struct event_base *base, const char *target,
 
     *errp = NULL;
     c->addrlen = sizeof c->addr;
-    if (!tether_parse_ip_port(target, &c->addr, &c->addrlen)
+    bool is_tls;
+    const char *addr = tether_tls_parse_target(target, &is_tls);
+    if (!addr || !tether_parse_ip_port(addr, &c->addr, &c->addrlen)
         || ((struct sockaddr_in *) &c->addr)->sin_port == 0) {
-        *errp = xasprintf("%s: not an IP:PORT controller address", target);
+        *errp = xasprintf("%s: not a [tcp:|ssl:]IP:PORT controller address",
+                          target);
         free(c);
         return NULL;
+    }
+    if (is_tls) {
+        struct tether_tls_config tc = {
+            .private_key = tls ? tls->private_key : NULL,
+            .certificate = tls ? tls->certificate : NULL,
+            .ca_cert = tls ? tls->ca_cert : NULL,
+        };
+        char *tls_err;
+        c->tls = tether_tls_ctx_create(TETHER_TLS_CLIENT, &tc, &tls_err);
+        if (!c->tls) {
+            *errp = xasprintf("%s: %s", target, tls_err);
+            free(tls_err);
+            free(c);
+            return NULL;
+        }
     }
     c->base = base;
     c->target = xstrdup(target);
@@ -134,6 +155,7 @@ controller_conn_destroy(struct controller_conn *c)
     free(c->tunnel_type);
     free(c->bridge);
     free(c->controller_id);
+    tether_tls_ctx_destroy(c->tls);
     for (size_t i = 0; i < c->n_of_targets; i++) {
         free(c->of_targets[i]);
     }
@@ -153,7 +175,9 @@ conn_connect__(struct controller_conn *c)
 
     c->stats.connects++;
     reconnect_connecting(c->fsm, time_msec());
-    bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bev = (c->tls
+           ? tether_tls_bufferevent(c->base, c->tls, -1, TETHER_TLS_CLIENT)
+           : bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE));
     if (!bev) {
         reconnect_connect_failed(c->fsm, time_msec(), ENOMEM);
         return;

@@ -30,8 +30,17 @@ struct agent_identity {
  * connection frees the array and its elements after sending. */
 typedef void controller_conn_resync_func(Tether__Resync *, void *aux);
 
+/* TLS files, for an "ssl:" target. */
+struct controller_conn_tls {
+    const char *private_key;
+    const char *certificate;
+    const char *ca_cert;
+};
+
+/* 'target' is "[tcp:|ssl:]IP:PORT"; 'tls' is needed for ssl:. */
 struct controller_conn *controller_conn_create(
-    struct event_base *, const char *target /* "IP:PORT" */,
+    struct event_base *, const char *target,
+    const struct controller_conn_tls *tls,
     const struct agent_identity *, controller_conn_resync_func *, void *aux,
     char **errp);
 void controller_conn_destroy(struct controller_conn *);

@@ -38,6 +38,7 @@ struct agent_options {
     const char *tunnel_port;
     const char **openflow_targets;      /* overrides tetherd's, NULL-ended */
     size_t n_openflow_targets;
+    struct controller_conn_tls tls;
 };
 
 struct agent {
@@ -64,6 +65,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_DATAPATH_TYPE,
         OPT_TUNNEL_PORT,
         OPT_OPENFLOW_TARGET,
+        OPT_PRIVATE_KEY,
+        OPT_CERTIFICATE,
+        OPT_CA_CERT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -80,6 +84,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"tunnel-port", required_argument, NULL, OPT_TUNNEL_PORT},
         {"openflow-target", required_argument, NULL, OPT_OPENFLOW_TARGET},
+        {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
+        {"certificate", required_argument, NULL, OPT_CERTIFICATE},
+        {"ca-cert", required_argument, NULL, OPT_CA_CERT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -140,6 +147,15 @@ parse_options(int argc, char *argv[], struct agent_options *o)
                                            * sizeof *o->openflow_targets);
             o->openflow_targets[o->n_openflow_targets++] = optarg;
             o->openflow_targets[o->n_openflow_targets] = NULL;
+            break;
+        case OPT_PRIVATE_KEY:
+            o->tls.private_key = optarg;
+            break;
+        case OPT_CERTIFICATE:
+            o->tls.certificate = optarg;
+            break;
+        case OPT_CA_CERT:
+            o->tls.ca_cert = optarg;
             break;
         case 'h':
             usage();
@@ -206,7 +222,13 @@ usage(void)
     printf("%s: tether's hypervisor agent\n"
            "usage: %s --controller=IP:PORT --tunnel-ip=IP [OPTIONS]\n"
            "\nController:\n"
-           "  --controller=IP:PORT      tetherd's agent address\n"
+           "  --controller=[tcp:|ssl:]IP:PORT\n"
+           "                            tetherd's agent address\n"
+           "  --private-key=FILE        TLS (ssl:): this host's key,\n"
+           "  --certificate=FILE          its certificate (common name = "
+           "host id),\n"
+           "  --ca-cert=FILE              and the CA tetherd's certificate "
+           "must chain to\n"
            "  --host-id=ID              this host's id (default: hostname)\n"
            "\nThis hypervisor:\n"
            "  --tunnel-ip=IP            underlay tunnel endpoint\n"
@@ -310,8 +332,8 @@ main(int argc, char *argv[])
         .bridge = o.bridge,
     };
     struct agent a = { .o = &o };
-    a.conn = controller_conn_create(base, o.controller, &id, agent_resync_cb,
-                                    &a, &err);
+    a.conn = controller_conn_create(base, o.controller, &o.tls, &id,
+                                    agent_resync_cb, &a, &err);
     if (!a.conn) {
         ovs_fatal(0, "%s", err);
     }

@@ -17,7 +17,9 @@ proto/tether.pb-c.c proto/tether.pb-c.h: proto/tether.pb-c.stamp
 
 # The protocol's transport: framed messages on a libevent bufferevent.
 noinst_LTLIBRARIES += proto/libtetherchannel.la
-proto_libtetherchannel_la_SOURCES = proto/channel.c proto/channel.h
+proto_libtetherchannel_la_SOURCES = proto/channel.c proto/channel.h \
+	proto/tls.c proto/tls.h
 nodist_proto_libtetherchannel_la_SOURCES = proto/tether.pb-c.h
-proto_libtetherchannel_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+proto_libtetherchannel_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(OPENSSL_CFLAGS)
 $(proto_libtetherproto_la_OBJECTS) $(proto_libtetherchannel_la_OBJECTS): proto/tether.pb-c.h

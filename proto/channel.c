@@ -10,7 +10,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include "proto/tls.h"
 
 struct tether_channel {
     struct bufferevent *bev;        /* NULL once closed */
@@ -105,6 +108,12 @@ const char *
 tether_channel_name(const struct tether_channel *ch)
 {
     return ch->name;
+}
+
+struct bufferevent *
+tether_channel_bufferevent(const struct tether_channel *ch)
+{
+    return ch->bev;
 }
 
 bool
@@ -330,6 +339,9 @@ channel_event_cb(struct bufferevent *bev, short what, void *ch_)
             if (what & BEV_EVENT_TIMEOUT) {
                 snprintf(ch->close_reason, sizeof ch->close_reason,
                          "connection timed out");
+            } else if (bufferevent_get_openssl_error(bev)) {
+                snprintf(ch->close_reason, sizeof ch->close_reason,
+                         "TLS: %s", tether_tls_error(bev));
             } else {
                 snprintf(ch->close_reason, sizeof ch->close_reason, "%s",
                          evutil_socket_error_to_string(err));

@@ -76,6 +76,9 @@ void tether_channel_fail(struct tether_channel *ch, int code,
 void tether_channel_close(struct tether_channel *ch, const char *reason);
 
 const char *tether_channel_name(const struct tether_channel *ch);
+/* The channel's bufferevent (NULL once closed), e.g. to read a TLS peer's
+ * certificate. */
+struct bufferevent *tether_channel_bufferevent(const struct tether_channel *);
 bool tether_channel_is_open(const struct tether_channel *ch);
 size_t tether_channel_output_bytes(const struct tether_channel *ch);
 

@@ -40,3 +40,11 @@ tests_sandbox_test_openflow_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 tests_sandbox_test_openflow_LDADD = ovs-glue/libovsglue.la \
 	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# The agent protocol over TLS with mutual certificates, real daemons
+# (tests/sandbox/test-tls.c).
+check_PROGRAMS += tests/sandbox/test-tls
+TESTS += tests/sandbox/test-tls
+tests_sandbox_test_tls_SOURCES = tests/sandbox/test-tls.c
+tests_sandbox_test_tls_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_tls_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)

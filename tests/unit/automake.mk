@@ -35,5 +35,5 @@ tests_unit_test_channel_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
 tests_unit_test_channel_LDADD = proto/libtetherchannel.la \
 	proto/libtetherproto.la lib/libtether.la \
-	$(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
 $(tests_unit_test_channel_OBJECTS): proto/tether.pb-c.h
