@@ -37,3 +37,12 @@ tests_unit_test_channel_LDADD = proto/libtetherchannel.la \
 	proto/libtetherproto.la lib/libtether.la \
 	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PROTOBUF_C_LIBS) $(CMOCKA_LIBS)
 $(tests_unit_test_channel_OBJECTS): proto/tether.pb-c.h
+
+# controller/binding.c: VIF reports to ENI bindings (epochs, moves).
+check_PROGRAMS += tests/unit/test-binding
+TESTS += tests/unit/test-binding
+tests_unit_test_binding_SOURCES = tests/unit/test-binding.c \
+	controller/binding.c controller/binding.h \
+	controller/eni.c controller/eni.h
+tests_unit_test_binding_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_binding_LDADD = lib/libtether.la $(CMOCKA_LIBS)
