@@ -11,3 +11,18 @@ controller_tetherd_LDADD = ovs-glue/libovsglue.la proto/libtetherchannel.la \
 	proto/libtetherproto.la lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS)
 $(controller_tetherd_OBJECTS): proto/tether.pb-c.h
+
+# controller/librest.la: the REST API (rest.h) and the metrics registry
+# (metrics.h).  A convenience library, so tetherd links it once wired in and
+# the tests link it directly; the libraries after it come again because a
+# static link resolves left to right.
+noinst_LTLIBRARIES += controller/librest.la
+controller_librest_la_SOURCES = \
+	controller/metrics.c controller/metrics.h \
+	controller/rest.h controller/rest-private.h \
+	controller/rest-server.c controller/rest-json.c controller/rest-json.h \
+	controller/rest-eni.c controller/rest-sg.c controller/rest-host.c
+controller_librest_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+controller_librest_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+controller_tetherd_LDADD += controller/librest.la lib/libtether.la \
+	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
