@@ -44,6 +44,7 @@ struct controller_conn {
     void *aux;
 
     struct reconnect *fsm;
+    long long int connect_at;           /* jittered attempt time, or 0 */
     struct tether_channel *channel;     /* NULL when not connected */
     bool channel_dead;                  /* closed; destroy in run() */
     bool registered;
@@ -375,7 +376,17 @@ controller_conn_run(struct controller_conn *c)
 
     switch (reconnect_run(c->fsm, now)) {
     case RECONNECT_CONNECT:
-        if (!c->channel) {
+        /* Spread the agents of a data center out after a controller
+         * restart: each waits a random part (up to half) of its current
+         * backoff before trying. */
+        if (!c->channel && !c->connect_at) {
+            struct reconnect_stats st;
+            reconnect_get_stats(c->fsm, now, &st);
+            int spread = st.n_attempted_connections ? st.backoff / 2 : 0;
+            c->connect_at = now + (spread > 0 ? random_range(spread) : 0);
+        }
+        if (!c->channel && now >= c->connect_at) {
+            c->connect_at = 0;
             conn_connect__(c);
         }
         break;
@@ -427,6 +438,9 @@ void
 controller_conn_wait(struct controller_conn *c)
 {
     reconnect_wait(c->fsm, time_msec());
+    if (c->connect_at) {
+        poll_timer_wait_until(c->connect_at);
+    }
     if (c->channel_dead) {
         poll_immediate_wake();
     }

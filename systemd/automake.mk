@@ -1,0 +1,11 @@
+# systemd/: service units, installed where Debian's openvswitch packages put
+# theirs (configure --with-systemdsystemunitdir to change), with @sbindir@
+# filled in.
+systemdsystemunitdir = $(prefix)/lib/systemd/system
+systemdsystemunit_DATA = systemd/tetherd.service systemd/tether-agent.service
+EXTRA_DIST += systemd/tetherd.service.in systemd/tether-agent.service.in
+CLEANFILES += systemd/tetherd.service systemd/tether-agent.service
+
+systemd/%.service: systemd/%.service.in
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $< > $@.tmp && mv $@.tmp $@
