@@ -26,3 +26,13 @@ controller_librest_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_librest_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 controller_tetherd_LDADD += controller/librest.la lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
+
+# controller/libflows.la: the flow computation (flows.h).  A convenience
+# library, so tetherd links it once wired in and the tests link it directly
+# (with controller/eni.c and ovs-glue/flow-table.c, which it uses).
+noinst_LTLIBRARIES += controller/libflows.la
+controller_libflows_la_SOURCES = \
+	controller/flows.c controller/flows.h \
+	controller/flows-ctx.c controller/flows-private.h \
+	controller/flows-sg.c
+controller_libflows_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)

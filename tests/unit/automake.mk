@@ -46,3 +46,16 @@ tests_unit_test_binding_SOURCES = tests/unit/test-binding.c \
 	controller/eni.c controller/eni.h
 tests_unit_test_binding_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_binding_LDADD = lib/libtether.la $(CMOCKA_LIBS)
+
+# controller/flows*.c: the flows of a small scenario (three hosts, two VNIs
+# with overlapping addresses, a security group, a migration), looked up in
+# the produced tables; incremental updates equal a full recomputation.
+check_PROGRAMS += tests/unit/test-flows
+TESTS += tests/unit/test-flows
+tests_unit_test_flows_SOURCES = tests/unit/test-flows.c \
+	controller/eni.c controller/eni.h \
+	ovs-glue/flow-table.c ovs-glue/flow-table.h
+tests_unit_test_flows_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_flows_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_flows_LDADD = controller/libflows.la lib/libtether.la \
+	$(OVS_LIBADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
