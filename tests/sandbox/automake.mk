@@ -48,3 +48,14 @@ TESTS += tests/sandbox/test-tls
 tests_sandbox_test_tls_SOURCES = tests/sandbox/test-tls.c
 tests_sandbox_test_tls_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_sandbox_test_tls_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)
+
+# The fabric: several dummy-datapath hypervisors on one underlay, with VMs,
+# frame builders and pcap reading (fabric.h, pcap.h); tested without tetherd.
+tests_sandbox_libsandbox_la_SOURCES += \
+	tests/sandbox/fabric.c tests/sandbox/fabric.h \
+	tests/sandbox/pcap.c tests/sandbox/pcap.h
+check_PROGRAMS += tests/sandbox/test-fabric
+TESTS += tests/sandbox/test-fabric
+tests_sandbox_test_fabric_SOURCES = tests/sandbox/test-fabric.c
+tests_sandbox_test_fabric_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_fabric_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)
