@@ -12,6 +12,40 @@ controller_tetherd_LDADD = ovs-glue/libovsglue.la proto/libtetherchannel.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS)
 $(controller_tetherd_OBJECTS): proto/tether.pb-c.h
 
+# tetherd's database: controller/tether.ovsschema (installed for
+# scripts/tether-db.sh), and its C IDL controller/tether-idl.[ch], generated
+# into the build tree by Open vSwitch's ovsdb-idlc the way Open vSwitch
+# generates lib/vswitch-idl.[ch].  controller/eni-store.c reads and writes
+# the database through it.
+dist_pkgdata_DATA = controller/tether.ovsschema
+EXTRA_DIST += controller/tether-idl.ann
+dist_noinst_SCRIPTS += scripts/tether-db.sh
+controller_tetherd_SOURCES += controller/eni-store.c controller/eni-store.h
+nodist_controller_tetherd_SOURCES = \
+	controller/tether-idl.c controller/tether-idl.h
+TETHER_IDL_BUILT = \
+	controller/tether-idl.c controller/tether-idl.h \
+	controller/tether-idl.ovsidl
+BUILT_SOURCES += controller/tether-idl.c controller/tether-idl.h
+CLEANFILES += $(TETHER_IDL_BUILT)
+$(controller_tetherd_OBJECTS): controller/tether-idl.h
+
+# ovsdb-idlc is a Python script in the Open vSwitch source tree; its "ovs"
+# package is next to it (build tree first, for a generated ovs/dirs.py).
+OVSDB_IDLC_PY3 = python3
+OVSDB_IDLC = PYTHONPATH=$(OVS_BUILDDIR)/python:$(OVS_SRCDIR)/python \
+	PYTHONDONTWRITEBYTECODE=yes $(OVSDB_IDLC_PY3) \
+	$(OVS_SRCDIR)/ovsdb/ovsdb-idlc.in
+controller/tether-idl.ovsidl: controller/tether.ovsschema \
+		controller/tether-idl.ann
+	$(AM_V_GEN)$(MKDIR_P) controller && \
+	$(OVSDB_IDLC) annotate $(srcdir)/controller/tether.ovsschema \
+		$(srcdir)/controller/tether-idl.ann > $@.tmp && mv $@.tmp $@
+controller/tether-idl.h: controller/tether-idl.ovsidl
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-header $< > $@.tmp && mv $@.tmp $@
+controller/tether-idl.c: controller/tether-idl.ovsidl
+	$(AM_V_GEN)$(OVSDB_IDLC) c-idl-source $< > $@.tmp && mv $@.tmp $@
+
 # controller/librest.la: the REST API (rest.h) and the metrics registry
 # (metrics.h).  A convenience library, so tetherd links it once wired in and
 # the tests link it directly; the libraries after it come again because a

@@ -59,3 +59,20 @@ TESTS += tests/sandbox/test-fabric
 tests_sandbox_test_fabric_SOURCES = tests/sandbox/test-fabric.c
 tests_sandbox_test_fabric_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_sandbox_test_fabric_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)
+
+# controller/eni-store.c on its own ovsdb-server (controller/tether.ovsschema):
+# API writes, error cases, bindings, restarts of the store and the server.
+check_PROGRAMS += tests/sandbox/test-eni-store
+TESTS += tests/sandbox/test-eni-store
+tests_sandbox_test_eni_store_SOURCES = tests/sandbox/test-eni-store.c \
+	controller/eni-store.c controller/eni-store.h \
+	controller/eni.c controller/eni.h
+nodist_tests_sandbox_test_eni_store_SOURCES = \
+	controller/tether-idl.c controller/tether-idl.h
+tests_sandbox_test_eni_store_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_sandbox_test_eni_store_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_sandbox_test_eni_store_LDADD = ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la lib/libtether.la $(OVS_LIBADD) \
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+$(tests_sandbox_test_eni_store_OBJECTS): controller/tether-idl.h

@@ -309,8 +309,25 @@ start_vswitchd__(struct sandbox *sb)
     return error;
 }
 
+static struct sandbox *sandbox_create__(const char *name,
+                                        const char *schema, bool vswitchd);
+
 struct sandbox *
 sandbox_create(const char *name)
+{
+    return sandbox_create__(name, getenv_or__("OVS_SCHEMA",
+                                              "/usr/share/openvswitch/"
+                                              "vswitch.ovsschema"), true);
+}
+
+struct sandbox *
+sandbox_create_db(const char *name, const char *schema)
+{
+    return sandbox_create__(name, schema, false);
+}
+
+static struct sandbox *
+sandbox_create__(const char *name, const char *schema, bool vswitchd)
 {
     struct sandbox *sb = calloc(1, sizeof *sb);
     char *template = xasprintf__("%s/tether-sb-%s-XXXXXX",
@@ -327,16 +344,13 @@ sandbox_create(const char *name)
     sb->db_sock = xasprintf__("%s/db.sock", sb->dir);
     sb->db_remote = xasprintf__("unix:%s", sb->db_sock);
 
-    const char *schema = getenv_or__("OVS_SCHEMA",
-                                     "/usr/share/openvswitch/"
-                                     "vswitch.ovsschema");
     if (sandbox_run(sb, NULL, "ovsdb-tool create \"$SB_DIR/conf.db\" '%s'",
                     schema)) {
         fprintf(stderr, "sandbox: cannot create %s/conf.db from %s\n",
                 sb->dir, schema);
         goto error;
     }
-    if (sandbox_start_ovsdb(sb) || start_vswitchd__(sb)) {
+    if (sandbox_start_ovsdb(sb) || (vswitchd && start_vswitchd__(sb))) {
         goto error;
     }
     return sb;

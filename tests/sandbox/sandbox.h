@@ -45,6 +45,9 @@
 struct sandbox;
 
 struct sandbox *sandbox_create(const char *name);
+/* Like sandbox_create(), but starts only ovsdb-server, on a conf.db created
+ * from 'schema' (another database than Open vSwitch's). */
+struct sandbox *sandbox_create_db(const char *name, const char *schema);
 void sandbox_destroy(struct sandbox *);
 
 /* The temporary directory, and the OVSDB remote of its ovsdb-server
