@@ -201,7 +201,18 @@ fabric_create(const char *name, int n_hvs)
     }
     f->underlay = sandbox_create(sb_name);
     free(sb_name);
-    if (!f->underlay || create_underlay__(f)) {
+    if (!f->underlay) {
+        goto error;
+    }
+    /* The links are unix sockets in the underlay's directory: a path too
+     * long for sun_path would only show up as a link that never connects. */
+    if (strlen(sandbox_dir(f->underlay)) + sizeof "/hv250.sock" > 108) {
+        fprintf(stderr, "fabric: %s: too long for unix socket paths (set "
+                "TMPDIR to a shorter directory)\n",
+                sandbox_dir(f->underlay));
+        goto error;
+    }
+    if (create_underlay__(f)) {
         goto error;
     }
 
@@ -378,6 +389,15 @@ fabric_inject(struct fabric *f, int hv, const char *port,
                       port, hex);
     free(hex);
     return error;
+}
+
+int
+fabric_inject_flow(struct fabric *f, int hv, const char *port,
+                   const char *flow)
+{
+    return run__(hv__(f, hv)->sb, NULL, "inject",
+                 SANDBOX_APPCTL " netdev-dummy/receive '%s' '%s'",
+                 port, flow);
 }
 
 static int

@@ -114,6 +114,12 @@ int fabric_ofport(struct fabric *, int hv, const char *port);
 int fabric_inject(struct fabric *, int hv, const char *port,
                   const struct frame *);
 
+/* The same with 'flow' in the datapath flow syntax netdev-dummy/receive
+ * also takes (e.g. "in_port(1),eth(src=...,dst=...),eth_type(0x0800),
+ * ipv4(...),udp(src=1,dst=2)"), which builds a minimal frame. */
+int fabric_inject_flow(struct fabric *, int hv, const char *port,
+                       const char *flow);
+
 /* The pcap file of what VM 'vm_name' on 'hv' received ('to_vm') or sent.
  * The caller frees the string. */
 char *fabric_vif_pcap(const struct fabric *, int hv, const char *vm_name,

@@ -94,8 +94,10 @@ csum_finish__(uint32_t sum)
 static uint32_t
 pseudo_sum__(const uint8_t *ip, bool ipv6, uint8_t proto, size_t l4_len)
 {
-    uint32_t sum = ipv6 ? csum_add__(0, ip + 8, 32) : csum_add__(0, ip + 12,
-                                                                   8);
+    /* Source and destination addresses are adjacent in both headers. */
+    uint32_t sum = (ipv6
+                    ? csum_add__(0, ip + 8, 32)
+                    : csum_add__(0, ip + 12, 8));
     return sum + proto + (l4_len & 0xffff) + (l4_len >> 16);
 }
 

@@ -116,9 +116,9 @@ teardown(void **state)
     return 0;
 }
 
-/* Plugs vm<i> into hv<i> and gives every br-int a Geneve port. */
+/* Plugs vm<i> into hv<i> and gives every br-int a tunnel port of 'type'. */
 static void
-plug_vms(void)
+plug_vms_tunnel(const char *type)
 {
     for (int i = 1; i <= 3; i++) {
         char vm[8], eni[16], uuid[40];
@@ -131,9 +131,15 @@ plug_vms(void)
                                       VM_MAC(3) };
         vm_ofport[i] = fabric_add_vif(fab, i, vm, eni, macs[i], uuid);
         assert_true(vm_ofport[i] > 0);
-        tun_ofport[i] = fabric_add_tunnel(fab, i, NULL, "geneve");
+        tun_ofport[i] = fabric_add_tunnel(fab, i, NULL, type);
         assert_true(tun_ofport[i] > 0);
     }
+}
+
+static void
+plug_vms(void)
+{
+    plug_vms_tunnel("geneve");
 }
 
 /* The hand-written overlay: vm1's frames go to hv2 in VNI 100; hv2 delivers
@@ -573,6 +579,42 @@ test_tunnel_neighbor_resolution(void **state)
                                         1, 2000), 1);
 }
 
+/* The same overlay over VXLAN, with a frame injected in the flow syntax. */
+static void
+test_overlay_vxlan(void **state)
+{
+    (void) state;
+    plug_vms_tunnel("vxlan");
+    install_overlay_flows();
+
+    char *out = run(2, SANDBOX_APPCTL " dpif/show | grep %s",
+                    FABRIC_TUNNEL_PORT);
+    assert_non_null(strstr(out, "vxlan"));
+    free(out);
+
+    assert_int_equal(fabric_inject_flow(fab, 1, "vm1",
+        "in_port(1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),"
+        "eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,"
+        "ttl=64,frag=no),udp(src=7,dst=4789)"), 0);
+    uint16_t ip4 = 0x0800;
+    assert_int_equal(fabric_vif_wait_rx(fab, 2, "vm2", frame_match_eth_type,
+                                        &ip4, 1, 2000), 1);
+
+    struct frame *frames;
+    size_t n;
+    struct frame_info fi;
+    char *pcap = fabric_vif_pcap(fab, 2, "vm2", true);
+    assert_int_equal(pcap_read(pcap, &frames, &n), 0);
+    free(pcap);
+    assert_int_equal(n, 1);
+    assert_true(frame_parse(&frames[0], &fi));
+    assert_int_equal(fi.ip_proto, 17);
+    assert_int_equal(fi.dst_port, 4789);
+    free(frames);
+    assert_int_equal(fabric_vif_count_rx(fab, 3, "vm3", frame_match_any,
+                                         NULL), 0);
+}
+
 /* What fabric_add_tunnel() works around: with options:local_ip the
  * tunnel cannot transmit on OVS 3.1's dummy datapath (no "local" route for
  * the source without the kernel's routing table).  If this starts to
@@ -624,6 +666,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_overlay_udp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlay_frame_kinds, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_overlay_vxlan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secure_without_controller,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_tunnel_neighbor_resolution,
