@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
@@ -213,7 +215,16 @@ put_value__(struct ds *out, double v)
     } else if (v == floor(v) && fabs(v) < 1e15) {
         ds_put_format(out, "%.0f", v);
     } else {
-        ds_put_format(out, "%.17g", v);
+        /* The shortest text that reads back as 'v' (0.1, not
+         * 0.10000000000000001). */
+        char buf[32];
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) {
+                break;
+            }
+        }
+        ds_put_cstr(out, buf);
     }
 }
 
