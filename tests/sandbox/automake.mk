@@ -76,3 +76,23 @@ tests_sandbox_test_eni_store_LDADD = ovs-glue/libovsglue.la \
 	tests/sandbox/libsandbox.la lib/libtether.la $(OVS_LIBADD) \
 	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
 $(tests_sandbox_test_eni_store_OBJECTS): controller/tether-idl.h
+
+# The REST API (controller/librest.la) on a real ENI store and its own
+# ovsdb-server, every endpoint and every kind of bad request; and the built
+# tetherctl against it for its output and exit codes.
+check_PROGRAMS += tests/sandbox/test-rest
+TESTS += tests/sandbox/test-rest
+tests_sandbox_test_rest_SOURCES = tests/sandbox/test-rest.c \
+	controller/eni-store.c controller/eni-store.h \
+	controller/eni.c controller/eni.h \
+	controller/host-registry.c controller/host-registry.h
+nodist_tests_sandbox_test_rest_SOURCES = \
+	controller/tether-idl.c controller/tether-idl.h
+tests_sandbox_test_rest_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_sandbox_test_rest_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_sandbox_test_rest_LDADD = controller/librest.la ovs-glue/libovsglue.la \
+	tests/sandbox/libsandbox.la lib/libtether.la $(OVS_LIBADD) \
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+EXTRA_tests_sandbox_test_rest_DEPENDENCIES = ctl/tetherctl
+$(tests_sandbox_test_rest_OBJECTS): controller/tether-idl.h
