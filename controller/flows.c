@@ -512,6 +512,9 @@ flows_add_eni_main(struct flow_table *ft, const struct flows_host *host,
                    "dl_dst=%s,actions=set_field:%"PRId32"->reg7,"
                    "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac, port,
                    FLOWS_T_INGRESS_CT);
+        /* A flood never comes back to its sender (nor through its SG). */
+        flows_addf(ft, c, "table=%d,priority=120,reg6=%"PRId32",reg7=%"PRId32
+                   ",actions=drop", FLOWS_T_INGRESS_CT, port, port);
     }
     eni_responder__(ft, c, e, port > 0 ? port : -1, ip4, n_ip4, &ip6);
     eni_forward__(ft, c, e, host, ctx);

@@ -61,7 +61,8 @@
  *   45 L2_TUNNEL    From the tunnel. metadata,dl_dst=MAC of an ENI with a VIF
  *                   on this host: that VIF; multicast/broadcast: the VNI's
  *                   local VIFs only.  Miss: drop.
- *   50 INGRESS_CT   IPv4/IPv6 except ND etc.: ct(zone=reg7) -> 51; miss: 60.
+ *   50 INGRESS_CT   reg6 == reg7 (a flood back to its sender): drop.
+ *                   IPv4/IPv6 except ND etc.: ct(zone=reg7) -> 51; miss: 60.
  *   51 INGRESS_SG   As 31, ingress rules of the ENI on reg7.  Miss: drop.
  *   60 OUTPUT       output:reg7.
  *

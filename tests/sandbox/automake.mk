@@ -96,3 +96,17 @@ tests_sandbox_test_rest_LDADD = controller/librest.la ovs-glue/libovsglue.la \
 	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
 EXTRA_tests_sandbox_test_rest_DEPENDENCIES = ctl/tetherctl
 $(tests_sandbox_test_rest_OBJECTS): controller/tether-idl.h
+
+# controller/flows*.c in a real ovs-vswitchd: hv1's computed tables are
+# installed with ovs-ofctl and packets traced through them (ofproto/trace).
+check_PROGRAMS += tests/sandbox/test-datapath-trace
+TESTS += tests/sandbox/test-datapath-trace
+tests_sandbox_test_datapath_trace_SOURCES = \
+	tests/sandbox/test-datapath-trace.c \
+	controller/eni.c controller/eni.h \
+	ovs-glue/flow-table.c ovs-glue/flow-table.h
+tests_sandbox_test_datapath_trace_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_sandbox_test_datapath_trace_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_datapath_trace_LDADD = controller/libflows.la \
+	tests/sandbox/libsandbox.la lib/libtether.la $(OVS_LIBADD) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
