@@ -68,7 +68,8 @@ rule_proto__(const struct sg_rule *r, char *buf, size_t size,
     return buf;
 }
 
-/* Calls add for each value/mask prefix that covers [min, max]. */
+/* Stores in 'values'/'masks' the value/mask prefixes that together cover
+ * [min, max] (at most 32) and returns how many. */
 static size_t
 port_prefixes__(uint16_t min, uint16_t max, uint16_t values[],
                 uint16_t masks[])
