@@ -110,3 +110,16 @@ tests_sandbox_test_datapath_trace_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_sandbox_test_datapath_trace_LDADD = controller/libflows.la \
 	tests/sandbox/libsandbox.la lib/libtether.la $(OVS_LIBADD) \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# End to end: tetherd, its database and a tether-agent per hypervisor on a
+# fabric (dc.[ch]); ENIs and security groups through the REST API, traffic
+# between VMs (test-enis.c), and daemons killed and restarted under traffic
+# (test-enis-restart.c).
+check_PROGRAMS += tests/sandbox/test-enis
+TESTS += tests/sandbox/test-enis
+tests_sandbox_test_enis_SOURCES = tests/sandbox/test-enis.c \
+	tests/sandbox/dc.c tests/sandbox/dc.h
+tests_sandbox_test_enis_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_enis_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)
+EXTRA_tests_sandbox_test_enis_DEPENDENCIES = controller/tetherd \
+	hostagent/tether-agent ctl/tetherctl
