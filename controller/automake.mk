@@ -2,8 +2,11 @@
 sbin_PROGRAMS += controller/tetherd
 controller_tetherd_SOURCES = \
 	controller/agent-server.c controller/agent-server.h \
+	controller/binding.c controller/binding.h \
+	controller/engine.c controller/engine.h \
 	controller/eni.c controller/eni.h \
 	controller/host-registry.c controller/host-registry.h \
+	controller/physical.c controller/physical.h \
 	controller/tetherd.c
 controller_tetherd_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_tetherd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
@@ -58,7 +61,8 @@ controller_librest_la_SOURCES = \
 	controller/rest-eni.c controller/rest-sg.c controller/rest-host.c
 controller_librest_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_librest_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
-controller_tetherd_LDADD += controller/librest.la lib/libtether.la \
+controller_tetherd_LDADD += controller/librest.la controller/libflows.la \
+	lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
 # controller/libflows.la: the flow computation (flows.h).  A convenience

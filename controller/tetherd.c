@@ -4,7 +4,11 @@
  * bridge.  This file is start-up, options and the main loop only. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +17,17 @@
 
 #include "command-line.h"
 #include "controller/agent-server.h"
+#include "controller/engine.h"
+#include "controller/eni-store.h"
 #include "controller/host-registry.h"
+#include "controller/metrics.h"
+#include "controller/physical.h"
+#include "controller/rest.h"
 #include "daemon.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "ovs-glue/of-server.h"
 #include "ovs-glue/ovs-loop.h"
 #include "ovs-glue/tether-service.h"
 #include "timeval.h"
@@ -27,6 +37,9 @@
 VLOG_DEFINE_THIS_MODULE(tetherd);
 
 #define DEFAULT_AGENT_LISTEN "0.0.0.0:6650"
+#define DEFAULT_OPENFLOW_LISTEN "ptcp:6653"
+#define DEFAULT_API_LISTEN "127.0.0.1:8650"
+#define DEFAULT_DB "unix:/var/run/tether/db.sock"
 
 struct tetherd_options {
     const char *agent_listen;
@@ -39,14 +52,85 @@ struct tetherd_options {
     const char *private_key;            /* TLS for the agent protocol */
     const char *certificate;
     const char *ca_cert;
+    const char *db;                     /* tetherd's database */
+    const char *openflow_listen;        /* switches connect here */
+    const char *api_listen;             /* REST API */
+    char *api_token;
 };
 
 struct tetherd {
     struct host_registry *hosts;
     struct agent_server *agents;
+    struct of_server *switches;
+    struct physical *physical;
+    struct eni_store *store;
+    struct engine *engine;
+    struct rest_server *rest;
+    uint16_t openflow_port;             /* TCP port switches connect to */
 };
 
 OVS_NO_RETURN static void usage(void);
+
+/* If 'target' is "ptcp:0" or "ptcp:0:IP", picks a free TCP port on IP
+ * (default 0.0.0.0) and returns "ptcp:PORT:IP"; otherwise a copy of
+ * 'target'.  Stores the port (or 0) in '*portp' and the IP in 'ip'. */
+static char *
+resolve_openflow_listen__(const char *target, uint16_t *portp, char ip[64])
+{
+    const char *rest;
+    *portp = 0;
+    snprintf(ip, 64, "0.0.0.0");
+    if (strncmp(target, "ptcp:", 5)) {
+        return xstrdup(target);
+    }
+    rest = target + 5;
+    char *end;
+    long port = strtol(rest, &end, 10);
+    if (*end == ':') {
+        snprintf(ip, 64, "%s", end + 1);
+    }
+    if (port != 0 || end == rest) {
+        *portp = port;
+        return xstrdup(target);
+    }
+
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+        ovs_fatal(0, "--openflow-listen=%s: port 0 needs an IPv4 address",
+                  target);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    socklen_t len = sizeof sin;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sin, sizeof sin)
+        || getsockname(fd, (struct sockaddr *) &sin, &len)) {
+        ovs_fatal(errno, "--openflow-listen=%s: cannot find a free port",
+                  target);
+    }
+    close(fd);
+    *portp = ntohs(sin.sin_port);
+    return xasprintf("ptcp:%u:%s", *portp, ip);
+}
+
+/* Reads the REST API's bearer token: the first line of 'path'. */
+static char *
+read_token__(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    if (!f) {
+        ovs_fatal(errno, "--api-token-file: cannot open %s", path);
+    }
+    if (!fgets(line, sizeof line, f)) {
+        ovs_fatal(0, "--api-token-file: %s is empty", path);
+    }
+    fclose(f);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strlen(line) < 16) {
+        ovs_fatal(0, "--api-token-file: the token in %s is shorter than 16 "
+                  "characters", path);
+    }
+    return xstrdup(line);
+}
 
 static unsigned int
 parse_ms__(const char *name, const char *s, unsigned int min,
@@ -75,6 +159,10 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         OPT_PRIVATE_KEY,
         OPT_CERTIFICATE,
         OPT_CA_CERT,
+        OPT_DB,
+        OPT_OPENFLOW_LISTEN,
+        OPT_API_LISTEN,
+        OPT_API_TOKEN_FILE,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -89,6 +177,10 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
         {"certificate", required_argument, NULL, OPT_CERTIFICATE},
         {"ca-cert", required_argument, NULL, OPT_CA_CERT},
+        {"db", required_argument, NULL, OPT_DB},
+        {"openflow-listen", required_argument, NULL, OPT_OPENFLOW_LISTEN},
+        {"api-listen", required_argument, NULL, OPT_API_LISTEN},
+        {"api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -98,6 +190,9 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
 
     o->agent_listen = DEFAULT_AGENT_LISTEN;
+    o->openflow_listen = DEFAULT_OPENFLOW_LISTEN;
+    o->api_listen = DEFAULT_API_LISTEN;
+    o->db = DEFAULT_DB;
     o->heartbeat_ms = 1000;
     o->hello_timeout_ms = 10000;
 
@@ -142,6 +237,19 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
             break;
         case OPT_CA_CERT:
             o->ca_cert = optarg;
+            break;
+        case OPT_DB:
+            o->db = optarg;
+            break;
+        case OPT_OPENFLOW_LISTEN:
+            o->openflow_listen = optarg;
+            break;
+        case OPT_API_LISTEN:
+            o->api_listen = optarg;
+            break;
+        case OPT_API_TOKEN_FILE:
+            free(o->api_token);
+            o->api_token = read_token__(optarg);
             break;
         case 'h':
             usage();
@@ -189,13 +297,22 @@ usage(void)
            "  --openflow-target=TARGET  OpenFlow controller target for the "
            "agents' bridges\n"
            "                            (repeatable, e.g. tcp:10.0.0.1:6653)\n"
+           "\nState and data path:\n"
+           "  --db=REMOTE               tetherd's OVSDB database (default %s)\n"
+           "  --openflow-listen=TARGET  where the bridges connect (default "
+           "%s)\n"
+           "\nREST API:\n"
+           "  --api-listen=IP:PORT      serve the API (default %s)\n"
+           "  --api-token-file=FILE     changes need \"Authorization: "
+           "Bearer <first line>\"\n"
            "\nGeneral:\n"
            "  --config=FILE             read options from FILE, one "
            "\"name = value\" a line\n"
            "  --unixctl=SOCKET          control socket for ovs-appctl\n"
            "  -h, --help                display this help message\n"
            "  -V, --version             display version information\n",
-           program_name, program_name, DEFAULT_AGENT_LISTEN);
+           program_name, program_name, DEFAULT_AGENT_LISTEN, DEFAULT_DB,
+           DEFAULT_OPENFLOW_LISTEN, DEFAULT_API_LISTEN);
     daemon_usage();
     vlog_usage();
     exit(EXIT_SUCCESS);
@@ -230,7 +347,27 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct agent_server_stats st;
     char *s;
 
+    struct physical_stats ps;
+    struct engine_stats es;
     agent_server_get_stats(d->agents, &st);
+    physical_get_stats(d->physical, &ps);
+    engine_get_stats(d->engine, &es);
+    char *s2 = xasprintf("enis: %zu\ndb_ready: %s\nvif_reports: %llu\n"
+                         "unknown_enis: %llu\nbinding_refused: %llu\n"
+                         "moves: %llu\nflow_rounds: %llu\nflow_commits: %llu\n"
+                         "flow_commit_errors: %llu\nlast_round_ms: %.1f\n"
+                         "max_round_ms: %.1f\nlast_round_hosts: %u\n"
+                         "flows_idle: %s\napi_port: %u\n"
+                         "openflow_port: %u\n",
+                         eni_store_n_enis(d->store),
+                         eni_store_is_ready(d->store) ? "yes" : "no",
+                         es.vif_reports, es.unknown_enis, es.refused,
+                         es.moves, ps.rounds, ps.commits, ps.commit_errors,
+                         ps.last_round_ms, ps.max_round_ms,
+                         ps.last_round_hosts,
+                         physical_is_idle(d->physical) ? "yes" : "no",
+                         d->rest ? rest_server_port(d->rest) : 0,
+                         d->openflow_port);
     s = xasprintf("hosts: %zu\nhosts_connected: %zu\nsessions: %u\n"
                   "sessions_accepted: %llu\nsessions_refused: %llu\n"
                   "sessions_failed: %llu\n"
@@ -243,7 +380,10 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   st.sessions_failed, st.hellos,
                   st.vif_events, st.migration_events, st.resyncs,
                   st.auth_refusals, agent_server_port(d->agents));
-    unixctl_command_reply(conn, s);
+    char *all = xasprintf("%s%s", s, s2);
+    unixctl_command_reply(conn, all);
+    free(all);
+    free(s2);
     free(s);
 }
 
@@ -252,6 +392,7 @@ main(int argc, char *argv[])
 {
     struct tetherd_options o;
     struct tetherd d;
+    memset(&d, 0, sizeof d);
     char *err;
 
     memset(&o, 0, sizeof o);
@@ -263,6 +404,31 @@ main(int argc, char *argv[])
     tether_service_start(base, o.unixctl_path);
 
     d.hosts = host_registry_create();
+    static const struct of_server_cbs of_cbs = { NULL, NULL, NULL, NULL };
+    d.switches = of_server_create(&of_cbs, NULL);
+    char of_ip[64];
+    char *of_listen = resolve_openflow_listen__(o.openflow_listen,
+                                                &d.openflow_port, of_ip);
+    int error = of_server_listen(d.switches, of_listen);
+    if (error) {
+        ovs_fatal(error, "--openflow-listen=%s", of_listen);
+    }
+    /* Without --openflow-target, agents are told to connect to where we
+     * listen, if that is one address. */
+    char *of_target = NULL;
+    if (!o.n_openflow_targets && d.openflow_port
+        && strcmp(of_ip, "0.0.0.0")) {
+        of_target = xasprintf("tcp:%s:%u", of_ip, d.openflow_port);
+        o.openflow_targets = xcalloc(2, sizeof *o.openflow_targets);
+        o.openflow_targets[0] = of_target;
+        o.n_openflow_targets = 1;
+    }
+    d.physical = physical_create(d.switches);
+    d.engine = engine_create(d.hosts, d.physical);
+    struct eni_store_observer obs = engine_store_observer(d.engine);
+    d.store = eni_store_create(o.db, &obs);
+    engine_set_store(d.engine, d.store);
+
     struct agent_server_options ao = {
         .listen = o.agent_listen,
         .controller_id = o.controller_id,
@@ -272,10 +438,22 @@ main(int argc, char *argv[])
         .private_key = o.private_key,
         .certificate = o.certificate,
         .ca_cert = o.ca_cert,
+        .cbs = engine_agent_cbs(d.engine),
     };
     d.agents = agent_server_create(base, d.hosts, &ao, &err);
     if (!d.agents) {
         ovs_fatal(0, "%s", err);
+    }
+    engine_set_agent_server(d.engine, d.agents);
+
+    struct rest_config rc = {
+        .store = d.store,
+        .hosts = d.hosts,
+        .token = o.api_token,
+    };
+    d.rest = rest_server_create(base, o.api_listen, &rc, &err);
+    if (!d.rest) {
+        ovs_fatal(0, "--api-listen=%s: %s", o.api_listen, err);
     }
     unixctl_command_register("tetherd/hosts", "", 0, 0,
                              tetherd_unixctl_hosts, &d);
@@ -289,18 +467,33 @@ main(int argc, char *argv[])
     while (!tether_service_exiting()) {
         tether_service_run();
         agent_server_run(d.agents);
+        of_server_run(d.switches);
+        eni_store_run(d.store);
+        engine_run(d.engine);
+        physical_run(d.physical);
 
         tether_service_wait();
         agent_server_wait(d.agents);
+        of_server_wait(d.switches);
+        eni_store_wait(d.store);
+        physical_wait(d.physical);
         poll_block();
     }
 
     VLOG_INFO("tetherd exiting: %zu hosts known", host_registry_count(d.hosts));
+    rest_server_destroy(d.rest);
     agent_server_destroy(d.agents);
+    engine_destroy(d.engine);
+    physical_destroy(d.physical);
+    eni_store_destroy(d.store);
+    of_server_destroy(d.switches);
     host_registry_destroy(d.hosts);
     tether_service_stop();
     ovs_loop_destroy();
     free(o.controller_id);
     free(o.openflow_targets);
+    free(o.api_token);
+    free(of_target);
+    free(of_listen);
     return 0;
 }

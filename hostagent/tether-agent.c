@@ -343,7 +343,7 @@ main(int argc, char *argv[])
         .datapath_type = o.datapath_type,
         .tunnel_port = o.tunnel_port,
         .tunnel_type = o.tunnel_type,
-        .tunnel_local_ip = o.tunnel_ip,
+        .tunnel_local_ip = NULL,   /* the route to the peer picks it */
     };
     a.ovs = local_ovs_create(&lc, agent_vif_cb, &a);
     unixctl_command_register("agent/status", "", 0, 0, agent_unixctl_status,

@@ -1,104 +1,200 @@
 #!/bin/sh
-# The README's main command: builds tether, then starts a real
-# ovsdb-server/ovs-vswitchd pair (one hypervisor, dummy datapath, private temp
-# dir), tetherd, and a tether-agent for that hypervisor, and shows the agent
-# register with the controller.  Stops everything it started, by pid.
+# The README's main command.  Builds tether, then runs a small data center on
+# this machine: three hypervisors (each its own ovsdb-server and
+# ovs-vswitchd, dummy datapath, no root needed) on an underlay bridge,
+# tetherd with its database, a tether-agent per hypervisor, and VMs whose
+# ENIs are created through tetherctl.  It sends traffic between VMs, shows
+# that another virtual network with the same IPs stays apart, then moves a
+# VM to another hypervisor (a cold move) and measures how long tetherd took
+# from the VIF report to flows confirmed on every bridge.  Stops everything
+# it started, by pid.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
-"$top/scripts/bootstrap.sh"
-mkdir -p "$top/_build/demo"
-cd "$top/_build/demo"
-if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
-    ../../configure -q
+if [ -n "${TETHER_DEMO_BUILD:-}" ]; then
+    build=$TETHER_DEMO_BUILD        # an existing build tree
+else
+    "$top/scripts/bootstrap.sh"
+    mkdir -p "$top/_build/demo"
+    cd "$top/_build/demo"
+    if [ ! -f Makefile ] || [ "$top/configure" -nt Makefile ]; then
+        ../../configure -q
+    fi
+    make -j"$jobs" > build.log 2>&1 || { tail -40 build.log; exit 1; }
+    build=$(pwd)
 fi
-make -j"$jobs" controller/tetherd hostagent/tether-agent > build.log 2>&1 \
-    || { tail -40 build.log; exit 1; }
-build=$(pwd)
 
 dir=$(mktemp -d /tmp/tether-demo-XXXXXX)
-pids=
+pidfiles=
 cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null || true; done
-    for p in $pids; do
-        while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+    for f in $pidfiles; do
+        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
     done
+    sleep 0.3
     [ -n "${TETHER_KEEP_DEMO:-}" ] || rm -rf "$dir"
 }
 trap cleanup EXIT INT TERM
 
-export OVS_RUNDIR=$dir OVS_DBDIR=$dir OVS_LOGDIR=$dir OVS_SYSCONFDIR=$dir
 say() { printf '\n>>> %s\n' "$*"; }
+fail() { echo "demo: $*" >&2; exit 1; }
 
-say "hypervisor hv1: ovsdb-server and ovs-vswitchd (dummy datapath) in $dir"
-ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" \
-    --pidfile="$dir/ovsdb-server.pid" --unixctl="$dir/ovsdb-server.ctl" \
-    --log-file="$dir/ovsdb-server.log" --detach --no-chdir
-pids="$pids $(cat "$dir/ovsdb-server.pid")"
-ovs-vsctl --db="unix:$dir/db.sock" --no-wait init
-ovs-vswitchd "unix:$dir/db.sock" --enable-dummy --disable-system \
-    --disable-system-route --pidfile="$dir/ovs-vswitchd.pid" \
-    --unixctl="$dir/ovs-vswitchd.ctl" --log-file="$dir/ovs-vswitchd.log" \
-    --detach --no-chdir
-pids="$(cat "$dir/ovs-vswitchd.pid") $pids"
-ovs-vsctl --db="unix:$dir/db.sock" -- add-br br-int \
-    -- set bridge br-int datapath_type=dummy fail_mode=secure
-ovs-vsctl --db="unix:$dir/db.sock" show
+# Starts ovsdb-server and ovs-vswitchd for instance $1 in $dir/$1.
+start_ovs() {
+    d=$dir/$1
+    mkdir -p "$d"
+    ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    OVS_RUNDIR=$d OVS_DBDIR=$d OVS_LOGDIR=$d ovsdb-server "$d/conf.db" \
+        --remote="punix:$d/db.sock" --pidfile="$d/ovsdb-server.pid" \
+        --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" \
+        --detach --no-chdir
+    pidfiles="$d/ovsdb-server.pid $pidfiles"
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+    OVS_RUNDIR=$d OVS_DBDIR=$d OVS_LOGDIR=$d ovs-vswitchd "unix:$d/db.sock" \
+        --enable-dummy --disable-system --disable-system-route \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        --log-file="$d/ovs-vswitchd.log" --detach --no-chdir -vconsole:off
+    pidfiles="$d/ovs-vswitchd.pid $pidfiles"
+}
+vsctl() { _in=$1; shift; ovs-vsctl --timeout=10 --db="unix:$dir/$_in/db.sock" "$@"; }
+appctl() { _in=$1; shift; ovs-appctl -t "$dir/$_in/ovs-vswitchd.ctl" "$@"; }
+tctl() { "$build/ctl/tetherctl" --server="http://127.0.0.1:$api_port" \
+             --token="$token" "$@"; }
+stat() { ovs-appctl -t "$dir/tetherd.ctl" tetherd/stats | sed -n "s/^$1: //p"; }
 
-say "tetherd: the controller"
-"$build/controller/tetherd" --agent-listen=127.0.0.1:0 \
-    --controller-id=dc1 --openflow-target=tcp:127.0.0.1:6653 \
+say "underlay: one switch, three hypervisors hv1..hv3 (192.168.0.1-3)"
+start_ovs underlay
+vsctl underlay add-br br-fabric -- set bridge br-fabric datapath_type=dummy \
+    fail_mode=secure
+for i in 1 2 3; do
+    vsctl underlay add-port br-fabric hv$i -- set interface hv$i type=dummy \
+        "options:pstream=\"punix:$dir/underlay/hv$i.sock\""
+done
+ovs-ofctl add-flow "unix:$dir/underlay/br-fabric.mgmt" actions=NORMAL
+for i in 1 2 3; do
+    start_ovs hv$i
+    vsctl hv$i add-br br-phy -- set bridge br-phy datapath_type=dummy \
+        fail_mode=secure "other-config:hwaddr=\"02:00:c0:a8:00:0$i\"" \
+        -- add-port br-phy underlay -- set interface underlay type=dummy \
+        "options:stream=\"unix:$dir/underlay/hv$i.sock\""
+    ovs-ofctl add-flow "unix:$dir/hv$i/br-phy.mgmt" actions=NORMAL
+    appctl hv$i netdev-dummy/ip4addr br-phy 192.168.0.$i/24 > /dev/null
+    appctl hv$i ovs/route/add 192.168.0.$i/24 br-phy > /dev/null
+    for j in 1 2 3; do
+        [ "$i" = "$j" ] || appctl hv$i tnl/neigh/set br-phy 192.168.0.$j \
+            02:00:c0:a8:00:0$j > /dev/null
+    done
+done
+
+say "tetherd, its database, and a tether-agent on each hypervisor"
+TETHER_SCHEMA=$top/controller/tether.ovsschema \
+    "$top/scripts/tether-db.sh" start "$dir/db" > /dev/null
+pidfiles="$dir/db/ovsdb-server.pid $pidfiles"
+token=demo-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+echo "$token" > "$dir/api-token"
+OVS_RUNDIR=$dir "$build/controller/tetherd" --db="unix:$dir/db/tether.sock" \
+    --agent-listen=127.0.0.1:0 --openflow-listen=ptcp:0:127.0.0.1 \
+    --api-listen=127.0.0.1:0 \
+    --api-token-file="$dir/api-token" --controller-id=dc1 \
     --unixctl="$dir/tetherd.ctl" --pidfile="$dir/tetherd.pid" \
     --log-file="$dir/tetherd.log" -vconsole:off --detach --no-chdir
-pids="$(cat "$dir/tetherd.pid") $pids"
-port=$(ovs-appctl -t "$dir/tetherd.ctl" tetherd/stats | sed -n 's/^agent_port: //p')
-echo "tetherd listens for agents on 127.0.0.1:$port"
-
-say "tether-agent for hypervisor hv1"
-"$build/hostagent/tether-agent" --controller="127.0.0.1:$port" \
-    --host-id=hv1 --hypervisor=generic --tunnel-ip=192.0.2.11 \
-    --ovsdb="unix:$dir/db.sock" --datapath-type=dummy \
-    --unixctl="$dir/agent-hv1.ctl" --pidfile="$dir/agent-hv1.pid" \
-    --log-file="$dir/agent-hv1.log" -vconsole:off --detach --no-chdir
-pids="$(cat "$dir/agent-hv1.pid") $pids"
-
+pidfiles="$dir/tetherd.pid $pidfiles"
+agent_port=$(stat agent_port)
+api_port=$(stat api_port)
+echo "agents connect to 127.0.0.1:$agent_port; REST API on 127.0.0.1:$api_port"
+for i in 1 2 3; do
+    OVS_RUNDIR=$dir/hv$i "$build/hostagent/tether-agent" \
+        --controller="127.0.0.1:$agent_port" --host-id=hv$i \
+        --tunnel-ip=192.168.0.$i --ovsdb="unix:$dir/hv$i/db.sock" \
+        --datapath-type=dummy --unixctl="$dir/agent-hv$i.ctl" \
+        --pidfile="$dir/agent-hv$i.pid" --log-file="$dir/agent-hv$i.log" \
+        -vconsole:off --detach --no-chdir
+    pidfiles="$dir/agent-hv$i.pid $pidfiles"
+done
 i=0
-until ovs-appctl -t "$dir/tetherd.ctl" tetherd/hosts | grep -q '^hv1 connected'; do
-    i=$((i + 1))
-    if [ "$i" -gt 100 ]; then
-        echo "demo: hv1 did not register within 10 s" >&2
-        tail -20 "$dir/tetherd.log" "$dir/agent-hv1.log" >&2
-        exit 1
-    fi
+until [ "$(tctl --format=json host list | grep -o '"connected": *true' | wc -l)" = 3 ]; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || fail "agents did not register"
     sleep 0.1
 done
+tctl host list
 
-say "the agent set up br-int: tetherd as its controller, a tunnel port"
-i=0
-until ovs-vsctl --db="unix:$dir/db.sock" get-controller br-int | grep -q tcp:; do
-    i=$((i + 1)); [ "$i" -lt 100 ] || { echo "demo: br-int not set up" >&2; exit 1; }
-    sleep 0.1
+say "ENIs: web-1 and db-1 in virtual network 100; other-1 in VNI 200 with db-1's IP"
+tctl eni create --id=eni-web-1 --mac=02:00:00:00:01:01 --ip=10.0.0.11 --vni=100 > /dev/null
+tctl eni create --id=eni-db-1 --mac=02:00:00:00:01:02 --ip=10.0.0.12 --vni=100 > /dev/null
+tctl eni create --id=eni-other-1 --mac=02:00:00:00:02:01 --ip=10.0.0.12 --vni=200 > /dev/null
+tctl eni list
+
+# Plugs VM $2's VIF for ENI $3 (MAC $4) on hypervisor $1, as a hypervisor
+# does: a port on br-int with the ENI's id in external_ids.
+plug() {
+    vsctl hv$1 add-port br-int "$2" -- set interface "$2" type=dummy \
+        "options:tx_pcap=$dir/$2.pcap" "options:rxq_pcap=$dir/$2-rx.pcap" \
+        "external_ids:iface-id=$3" "external_ids:attached-mac=\"$4\"" \
+        external_ids:iface-status=active
+}
+# Waits until ENI $1 is bound to host $2 and tetherd's flows are confirmed.
+wait_bound() {
+    _w=0
+    until tctl --format=json eni show "$1" | grep -q "\"host\": *\"$2\"" \
+          && [ "$(stat flows_idle)" = yes ]; do
+        _w=$((_w + 1)); [ "$_w" -lt 200 ] || fail "$1 not bound to $2"
+        sleep 0.05
+    done
+}
+# Sends one UDP datagram from VM $2 (MAC $3, IP $4) on hv$1 to MAC $5 IP $6,
+# destination port $7.
+send_udp() {
+    appctl hv$1 netdev-dummy/receive "$2" \
+        "eth(src=$3,dst=$5),eth_type(0x0800),ipv4(src=$4,dst=$6,proto=17,tos=0,ttl=64,frag=no),udp(src=4000,dst=$7)" > /dev/null
+}
+# Counts the frames VM $1 received with UDP destination port $2.
+received() {
+    [ -f "$dir/$1.pcap" ] || { echo 0; return; }
+    hex=$(printf '%04x' "$2")
+    ovs-pcap "$dir/$1.pcap" 2>/dev/null | grep -c "0fa0$hex" || true
+}
+
+say "VMs plugged: web-1 on hv1, db-1 on hv2, other-1 on hv3"
+plug 1 web-1 eni-web-1 02:00:00:00:01:01
+plug 2 db-1 eni-db-1 02:00:00:00:01:02
+plug 3 other-1 eni-other-1 02:00:00:00:02:01
+wait_bound eni-web-1 hv1; wait_bound eni-db-1 hv2; wait_bound eni-other-1 hv3
+tctl eni list
+echo "flows on hv1's br-int: $(ovs-ofctl -O OpenFlow13 dump-flows "unix:$dir/hv1/br-int.mgmt" | grep -c cookie)"
+
+say "web-1 (hv1) -> 10.0.0.12 in VNI 100: 20 datagrams"
+for n in $(seq 1 20); do
+    send_udp 1 web-1 02:00:00:00:01:01 10.0.0.11 02:00:00:00:01:02 10.0.0.12 5001
 done
-ovs-vsctl --db="unix:$dir/db.sock" show
+sleep 0.3
+echo "db-1 (VNI 100, hv2) received $(received db-1 5001) of 20"
+echo "other-1 (VNI 200, hv3, same IP) received $(received other-1 5001)"
+[ "$(received db-1 5001)" = 20 ] || fail "db-1 did not receive all datagrams"
+[ "$(received other-1 5001)" = 0 ] || fail "traffic crossed VNIs"
 
-say "the hypervisor plugs VM vm1's interface (iface-id eni-vm1)"
-ovs-vsctl --db="unix:$dir/db.sock" add-port br-int vm1-tap -- set interface vm1-tap \
-    type=dummy external_ids:iface-id=eni-vm1 \
-    external_ids:attached-mac='"02:00:00:00:00:01"' \
-    external_ids:vm-uuid=123e4567-e89b-12d3-a456-426614174000
-i=0
-until grep -q 'VIF PLUGGED eni eni-vm1' "$dir/tetherd.log"; do
-    i=$((i + 1)); [ "$i" -lt 100 ] || { echo "demo: VIF not reported" >&2; exit 1; }
-    sleep 0.1
+say "spoofing: web-1 sends as 10.0.0.99 -- dropped by port security"
+for n in $(seq 1 5); do
+    send_udp 1 web-1 02:00:00:00:01:01 10.0.0.99 02:00:00:00:01:02 10.0.0.12 5002
 done
+sleep 0.3
+echo "db-1 received $(received db-1 5002) of 5 spoofed datagrams"
+[ "$(received db-1 5002)" = 0 ] || fail "spoofed traffic passed"
 
-say "tetherd's hosts (ovs-appctl tetherd/hosts)"
-ovs-appctl -t "$dir/tetherd.ctl" tetherd/hosts
-say "the agent's view (ovs-appctl agent/status)"
-ovs-appctl -t "$dir/agent-hv1.ctl" agent/status
-say "tetherd's log"
-grep -E 'registered|listening|resync|VIF' "$dir/tetherd.log" | sed 's/^[^|]*|//'
-say "hv1 registered; stopping everything this demo started"
+say "cold move: db-1 unplugged from hv2, plugged on hv3"
+vsctl hv2 del-port br-int db-1
+rm -f "$dir/db-1.pcap"
+plug 3 db-1 eni-db-1 02:00:00:00:01:02
+wait_bound eni-db-1 hv3
+echo "tetherd: VIF report -> flows confirmed on $(stat last_round_hosts) bridge(s) in $(stat last_round_ms) ms"
+for n in $(seq 1 20); do
+    send_udp 1 web-1 02:00:00:00:01:01 10.0.0.11 02:00:00:00:01:02 10.0.0.12 5003
+done
+sleep 0.3
+echo "db-1 (now on hv3) received $(received db-1 5003) of 20"
+[ "$(received db-1 5003)" = 20 ] || fail "db-1 unreachable after the move"
+tctl eni list
+
+say "tetherd's counters"
+ovs-appctl -t "$dir/tetherd.ctl" tetherd/stats | grep -E '^(hosts|enis|moves|flow_rounds|flow_commits|flow_commit_errors|max_round_ms|vif_reports):'
+say "done; stopping everything this demo started"

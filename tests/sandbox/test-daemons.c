@@ -123,6 +123,8 @@ setup(void **state)
     char *argv[] = { bin, "--agent-listen=127.0.0.1:0", unixctl, pidfile,
                      logfile, "--hello-timeout=400",
                      "--openflow-target=tcp:127.0.0.1:6653",
+                     "--openflow-listen=ptcp:0:127.0.0.1",
+                     "--api-listen=127.0.0.1:0",
                      "--heartbeat-interval=200", "-vconsole:off",
                      "--controller-id=test-dc", NULL };
     setenv("OVS_RUNDIR", sandbox_dir(sb), 1);

@@ -158,6 +158,8 @@ setup(void **state)
     char *unixctl = fmt("--unixctl=%s/tetherd.ctl", dir);
     char *argv[] = { bin, "--agent-listen=ssl:127.0.0.1:0", key, cert, ca,
                      unixctl, "--openflow-target=tcp:127.0.0.1:6653",
+                     "--openflow-listen=ptcp:0:127.0.0.1",
+                     "--api-listen=127.0.0.1:0",
                      "-vconsole:off", NULL };
     tetherd_pid = spawn(argv);
     free(bin); free(key); free(cert); free(ca); free(unixctl);

@@ -1,0 +1,343 @@
+/* tetherd's data path manager (see physical.h). */
+#include <config.h>
+
+#include "controller/physical.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/eni.h"
+#include "controller/flows.h"
+#include "controller/metrics.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-glue/flow-table.h"
+#include "ovs-glue/of-server.h"
+#include "ovs-glue/of-switch.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(physical);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 50);
+
+struct physical_host {
+    struct hmap_node node;          /* in physical's 'hosts', by id */
+    char *id;
+    char *tunnel_ip;
+    uint64_t dpid;
+    int32_t tunnel_ofport;
+    struct of_switch *sw;           /* NULL until dpid known */
+    bool full_pending;              /* compute the whole table when ready */
+    bool dirty;                     /* desired changed since last commit */
+};
+
+/* One round: the commits it issued and when its first change came. */
+struct physical_round {
+    struct ovs_list node;           /* in physical's 'rounds' */
+    struct physical *p;             /* NULL if 'p' was destroyed */
+    long long int start;
+    unsigned int outstanding;
+    unsigned int n_hosts;
+    unsigned int n_errors;
+};
+
+struct physical {
+    struct of_server *ofs;
+    struct flows_ctx *ctx;
+    struct flows_work *work;
+    struct hmap hosts;
+    long long int pending_since;    /* first change not yet committed, or 0 */
+    unsigned int rounds_in_flight;
+    struct ovs_list rounds;         /* contains "struct physical_round"s */
+    struct physical_stats stats;
+};
+
+struct physical *
+physical_create(struct of_server *ofs)
+{
+    struct physical *p = xzalloc(sizeof *p);
+    p->ofs = ofs;
+    p->ctx = flows_ctx_create();
+    p->work = flows_work_create();
+    hmap_init(&p->hosts);
+    ovs_list_init(&p->rounds);
+    double buckets[] = { METRICS_LATENCY_BUCKETS };
+    metrics_histogram_define("tether_flow_round_seconds",
+                             "From a change to every affected switch's "
+                             "barrier reply", buckets, ARRAY_SIZE(buckets));
+    return p;
+}
+
+void
+physical_destroy(struct physical *p)
+{
+    if (!p) {
+        return;
+    }
+    /* Rounds still in flight complete without us. */
+    struct physical_round *r;
+    LIST_FOR_EACH_POP (r, node, &p->rounds) {
+        r->p = NULL;
+    }
+    struct physical_host *h;
+    HMAP_FOR_EACH_POP (h, node, &p->hosts) {
+        free(h->id);
+        free(h->tunnel_ip);
+        free(h);
+    }
+    hmap_destroy(&p->hosts);
+    flows_work_destroy(p->work);
+    flows_ctx_destroy(p->ctx);
+    free(p);
+}
+
+static struct physical_host *
+physical_find_host(const struct physical *p, const char *id)
+{
+    struct physical_host *h;
+    HMAP_FOR_EACH_WITH_HASH (h, node, hash_string(id, 0), &p->hosts) {
+        if (!strcmp(h->id, id)) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static bool
+host_ready(const struct physical_host *h)
+{
+    return h->sw && h->tunnel_ofport > 0;
+}
+
+static void
+physical_changed__(struct physical *p)
+{
+    if (!p->pending_since) {
+        p->pending_since = time_msec();
+    }
+    poll_immediate_wake();
+}
+
+void
+physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
+                  uint64_t dpid, int32_t tunnel_ofport)
+{
+    struct physical_host *h = physical_find_host(p, id);
+    if (!h) {
+        h = xzalloc(sizeof *h);
+        h->id = xstrdup(id);
+        h->tunnel_ofport = -1;
+        hmap_insert(&p->hosts, &h->node, hash_string(id, 0));
+    }
+
+    if (tunnel_ip && (!h->tunnel_ip || strcmp(h->tunnel_ip, tunnel_ip))) {
+        free(h->tunnel_ip);
+        h->tunnel_ip = xstrdup(tunnel_ip);
+        flows_ctx_set_host(p->ctx, id, tunnel_ip, p->work);
+        physical_changed__(p);
+    }
+    if (dpid && dpid != h->dpid) {
+        h->dpid = dpid;
+        h->sw = of_server_get_switch(p->ofs, dpid);
+        h->full_pending = true;
+        physical_changed__(p);
+    }
+    if (tunnel_ofport != h->tunnel_ofport) {
+        h->tunnel_ofport = tunnel_ofport;
+        h->full_pending = true;
+        physical_changed__(p);
+    }
+}
+
+void
+physical_set_eni(struct physical *p, const struct eni *eni)
+{
+    flows_ctx_set_eni(p->ctx, eni, p->work);
+    physical_changed__(p);
+}
+
+void
+physical_remove_eni(struct physical *p, uint64_t key)
+{
+    flows_ctx_remove_eni(p->ctx, key, p->work);
+    physical_changed__(p);
+}
+
+void
+physical_set_sg(struct physical *p, const struct security_group *sg)
+{
+    flows_ctx_set_sg(p->ctx, sg, p->work);
+    physical_changed__(p);
+}
+
+void
+physical_remove_sg(struct physical *p, const char *id)
+{
+    flows_ctx_remove_sg(p->ctx, id, p->work);
+    physical_changed__(p);
+}
+
+static struct flow_table *
+table_for(const char *host, struct flows_host *fh, void *p_)
+{
+    struct physical *p = p_;
+    struct physical_host *h = physical_find_host(p, host);
+
+    if (!h || !host_ready(h) || h->full_pending) {
+        return NULL;            /* its full computation covers this */
+    }
+    fh->id = h->id;
+    fh->tunnel_ofport = h->tunnel_ofport;
+    return of_switch_desired(h->sw);
+}
+
+static void
+table_changed(const char *host, void *p_)
+{
+    struct physical *p = p_;
+    struct physical_host *h = physical_find_host(p, host);
+    if (h) {
+        h->dirty = true;
+    }
+}
+
+static void
+commit_cb(struct of_switch *sw, int error, void *round_)
+{
+    struct physical_round *r = round_;
+    struct physical *p = r->p;
+
+    if (error) {
+        r->n_errors++;
+        if (p) {
+            p->stats.commit_errors++;
+            const char *host = physical_host_of_switch(p, sw);
+            VLOG_WARN_RL(&rl, "host %s (dpid %016"PRIx64"): flows not "
+                         "applied: %s", host ? host : "?", of_switch_dpid(sw),
+                         error == ENOTCONN ? "switch not connected"
+                         : ofperr_to_string(error));
+        }
+    }
+    if (--r->outstanding) {
+        return;
+    }
+    if (p) {
+        double ms = time_msec() - r->start;
+        p->rounds_in_flight--;
+        p->stats.last_round_ms = ms;
+        p->stats.last_round_hosts = r->n_hosts;
+        if (ms > p->stats.max_round_ms) {
+            p->stats.max_round_ms = ms;
+        }
+        metrics_histogram_observe("tether_flow_round_seconds", NULL, NULL,
+                                  ms / 1000.0);
+        VLOG_DBG("flows confirmed on %u host(s) in %.0f ms%s", r->n_hosts,
+                 ms, r->n_errors ? " (with errors)" : "");
+        ovs_list_remove(&r->node);
+    }
+    free(r);
+}
+
+void
+physical_run(struct physical *p)
+{
+    struct physical_host *h;
+
+    /* Hosts whose bridge just became known get their whole table. */
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h->full_pending && host_ready(h)) {
+            struct flows_host fh = {
+                .id = h->id,
+                .tunnel_ofport = h->tunnel_ofport,
+            };
+            struct flow_table *desired = of_switch_desired(h->sw);
+            flow_table_clear(desired);
+            flows_host_full(desired, &fh, p->ctx);
+            h->full_pending = false;
+            h->dirty = true;
+            VLOG_INFO("host %s: %zu flows computed for bridge %016"PRIx64,
+                      h->id, flow_table_n_flows(desired), h->dpid);
+        }
+    }
+
+    if (flows_work_count(p->work)) {
+        flows_work_apply(p->work, p->ctx, table_for, table_changed, p);
+        flows_work_clear(p->work);
+    }
+
+    /* Commit every host whose desired table changed, as one round. */
+    struct physical_host **dirty = NULL;
+    size_t n_dirty = 0, allocated = 0;
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h->dirty) {
+            h->dirty = false;
+            if (n_dirty >= allocated) {
+                dirty = x2nrealloc(dirty, &allocated, sizeof *dirty);
+            }
+            dirty[n_dirty++] = h;
+        }
+    }
+    if (n_dirty) {
+        struct physical_round *r = xzalloc(sizeof *r);
+        r->p = p;
+        r->start = p->pending_since ? p->pending_since : time_msec();
+        r->n_hosts = n_dirty;
+        /* One extra reference until every commit is issued: a commit to a
+         * disconnected switch calls back at once. */
+        r->outstanding = n_dirty + 1;
+        ovs_list_push_back(&p->rounds, &r->node);
+        p->rounds_in_flight++;
+        p->stats.rounds++;
+        for (size_t i = 0; i < n_dirty; i++) {
+            p->stats.commits++;
+            of_switch_commit(dirty[i]->sw, commit_cb, r);
+        }
+        commit_cb(NULL, 0, r);
+    }
+    free(dirty);
+    p->pending_since = 0;
+}
+
+void
+physical_wait(struct physical *p)
+{
+    if (flows_work_count(p->work)) {
+        poll_immediate_wake();
+    }
+    struct physical_host *h;
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h->dirty || (h->full_pending && host_ready(h))) {
+            poll_immediate_wake();
+        }
+    }
+}
+
+const char *
+physical_host_of_switch(const struct physical *p, const struct of_switch *sw)
+{
+    struct physical_host *h;
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h->sw == sw) {
+            return h->id;
+        }
+    }
+    return NULL;
+}
+
+bool
+physical_is_idle(const struct physical *p)
+{
+    return !flows_work_count(p->work) && !p->rounds_in_flight;
+}
+
+void
+physical_get_stats(const struct physical *p, struct physical_stats *s)
+{
+    *s = p->stats;
+}

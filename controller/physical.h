@@ -1,0 +1,59 @@
+/* tetherd's data path manager: keeps, for every host, the desired OpenFlow
+ * tables of its integration bridge in step with the ENIs, security groups
+ * and hosts (computed by flows.c), and has each bridge catch up through its
+ * of_switch (one atomic bundle per host per round, barrier-confirmed).
+ *
+ * Changes come in through physical_set_*() and physical_remove_*() at any
+ * time; physical_run() turns everything that arrived since the last round
+ * into the smallest set of per-host edits (flows.c's work list), commits
+ * every host it touched, and measures the round: from its first change to
+ * the last host's barrier reply ("flows confirmed on every affected
+ * switch").  A host's table is computed in full once its bridge's datapath
+ * id and tunnel port are known; until then changes for it are skipped (its
+ * full computation covers them). */
+#ifndef CONTROLLER_PHYSICAL_H
+#define CONTROLLER_PHYSICAL_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct eni;
+struct of_server;
+struct of_switch;
+struct security_group;
+
+struct physical *physical_create(struct of_server *);
+void physical_destroy(struct physical *);
+
+/* What a host's agent reported: its tunnel IP, its bridge's datapath id
+ * (0 unknown) and tunnel port (-1 unknown). */
+void physical_set_host(struct physical *, const char *host,
+                       const char *tunnel_ip, uint64_t dpid,
+                       int32_t tunnel_ofport);
+
+void physical_set_eni(struct physical *, const struct eni *);
+void physical_remove_eni(struct physical *, uint64_t key);
+void physical_set_sg(struct physical *, const struct security_group *);
+void physical_remove_sg(struct physical *, const char *id);
+
+void physical_run(struct physical *);
+void physical_wait(struct physical *);
+
+/* The host whose bridge 'sw' is, or NULL. */
+const char *physical_host_of_switch(const struct physical *,
+                                    const struct of_switch *);
+
+/* True when no change waits to be computed or confirmed. */
+bool physical_is_idle(const struct physical *);
+
+struct physical_stats {
+    unsigned long long rounds;          /* rounds that committed something */
+    unsigned long long commits;         /* per-host commits */
+    unsigned long long commit_errors;
+    double last_round_ms;               /* first change -> last barrier */
+    double max_round_ms;
+    unsigned int last_round_hosts;
+};
+void physical_get_stats(const struct physical *, struct physical_stats *);
+
+#endif /* controller/physical.h */
