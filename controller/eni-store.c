@@ -6,11 +6,12 @@
  * background batch (bindings and hosts), alternating when both have work.
  * An API batch holds consecutive queued ops with distinct ENI ids (a
  * security group op always goes alone), so each op's checks against memory
- * hold until its batch commits; memory changes only then.  Every write
- * looks its row up by id in the IDL (an ovsdb_idl_index), so a retry after
- * a reconnect is idempotent: a create whose row is already there with the
- * key it was given has committed.  A batch that fails with a database
- * error is retried op by op, so only the offending op fails.
+ * hold until its batch commits; memory changes only then.  Every object in
+ * memory knows its row's UUID, and the store chooses the UUID of each row
+ * it inserts, so finding a row is a hash lookup and a retry after a
+ * reconnect is idempotent: an insert whose row is there has committed.  A
+ * batch that fails with a database error is retried op by op, so only the
+ * offending op fails.
  *
  * Sets are kept sorted and without duplicates (ENI address and group sets,
  * a group's rules), as the database keeps them, so memory and database
@@ -34,14 +35,17 @@
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(eni_store);
 
 COVERAGE_DEFINE(eni_store_txn);
 COVERAGE_DEFINE(eni_store_retry);
 
-#define API_BATCH_MAX 512       /* ops per API transaction */
-#define BG_BATCH_MAX 4096       /* rows per background transaction */
+/* Larger transactions measured slower here (ovsdb-server's cost per
+ * operation grows with the transaction's size). */
+#define API_BATCH_MAX 128       /* ops per API transaction */
+#define BG_BATCH_MAX 256        /* rows per background transaction */
 #define BG_ERROR_BACKOFF_MS 1000
 
 struct stored_eni {
@@ -49,11 +53,13 @@ struct stored_eni {
     struct hmap_node key_node;  /* in 'enis_by_key' */
     struct ovs_list dirty_node; /* in 'dirty_enis' iff 'dirty' */
     bool dirty;                 /* binding not yet written */
+    struct uuid uuid;           /* its row's */
     struct eni *eni;
 };
 
 struct stored_sg {
     struct hmap_node node;      /* in 'sgs', by id */
+    struct uuid uuid;           /* its row's */
     struct security_group *sg;
 };
 
@@ -69,6 +75,7 @@ struct stored_host {
     struct hmap_node node;      /* in 'hosts' */
     struct ovs_list dirty_node; /* in 'dirty_hosts' iff 'dirty' */
     bool dirty;
+    struct uuid uuid;           /* its row's (inserted with it if new) */
     struct eni_store_host h;    /* strings owned */
 };
 
@@ -83,6 +90,7 @@ struct store_op {
     char *id;                   /* the ENI's or group's id */
     struct eni *eni;            /* OP_CREATE_ENI, OP_UPDATE_ENI */
     struct security_group *sg;  /* OP_PUT_SG */
+    struct uuid uuid;           /* its row's (chosen when inserted) */
     bool solo;                  /* goes alone in its transaction */
     int error;                  /* result, once in 'finished' */
     char *msg;
@@ -94,7 +102,6 @@ enum txn_kind { TXN_NONE, TXN_API, TXN_BACKGROUND };
 
 struct eni_store {
     struct ovsdb_idl *idl;
-    struct ovsdb_idl_index *eni_by_id, *sg_by_id, *host_by_id;
     struct eni_store_observer observer;
     bool ready;                 /* contents loaded */
 
@@ -107,6 +114,8 @@ struct eni_store {
 
     struct ovs_list dirty_enis;     /* struct stored_eni */
     struct ovs_list dirty_hosts;    /* struct stored_host */
+    size_t n_ops;                   /* ops in 'queued' and 'batch' */
+    size_t n_dirty;                 /* in 'dirty_enis' and 'dirty_hosts' */
     struct sset bg_enis, bg_hosts;  /* ids written by 'txn' (background) */
 
     struct ovsdb_idl_txn *txn;      /* in flight, or NULL */
@@ -116,39 +125,30 @@ struct eni_store {
     long long int bg_retry_at;  /* after a background error, else 0 */
 };
 
-static const char *const state_names[] = {
-    [ENI_DETACHED] = "detached", [ENI_ATTACHING] = "attaching",
-    [ENI_BOUND] = "bound", [ENI_MIGRATING] = "migrating",
-};
-static const char *const phase_names[] = {
-    [ENI_MIG_NONE] = "none", [ENI_MIG_PREPARED] = "prepared",
-    [ENI_MIG_SWITCHOVER] = "switchover", [ENI_MIG_ACTIVATED] = "activated",
-};
-
-static int
-name_to_enum__(const char *const names[], size_t n, const char *s)
+/* The database spells states and phases as eni.c does. */
+static enum eni_state
+state_from_string__(const char *s)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(names[i], s)) {
+    for (int i = ENI_DETACHED; i <= ENI_MIGRATING; i++) {
+        if (!strcmp(s, eni_state_to_string(i))) {
             return i;
         }
     }
-    return 0;
+    return ENI_DETACHED;
 }
 
-static bool
-streq__(const char *a, const char *b)
+static enum eni_migration_phase
+phase_from_string__(const char *s)
 {
-    return a == b || (a && b && !strcmp(a, b));
+    for (int i = ENI_MIG_NONE; i <= ENI_MIG_ACTIVATED; i++) {
+        if (!strcmp(s, eni_migration_phase_to_string(i))) {
+            return i;
+        }
+    }
+    return ENI_MIG_NONE;
 }
 
-static char *
-nullable_xstrdup__(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-/* --- Canonical forms and conversion from database rows ------------------ */
+/* --- Canonical forms and conversion from database rows ------------------- */
 
 static int
 compare_strings__(const void *a_, const void *b_)
@@ -209,7 +209,7 @@ eni_from_row__(const struct tetherrec_eni *r)
     e->id = xstrdup(r->id);
     e->key = r->eni_key;
     e->mac = xstrdup(r->mac);
-    e->primary_ipv4 = nullable_xstrdup__(r->primary_ipv4);
+    e->primary_ipv4 = nullable_xstrdup(r->primary_ipv4);
     e->secondary_ipv4s = strings_from_row__(r->secondary_ipv4s,
                                             r->n_secondary_ipv4s);
     e->n_secondary_ipv4s = r->n_secondary_ipv4s;
@@ -220,16 +220,14 @@ eni_from_row__(const struct tetherrec_eni *r)
                                             r->n_security_groups);
     e->n_security_groups = r->n_security_groups;
     e->source_dest_check = r->source_dest_check;
-    e->description = nullable_xstrdup__(r->description);
-    e->vm_uuid = nullable_xstrdup__(r->vm_uuid);
-    e->state = name_to_enum__(state_names, ARRAY_SIZE(state_names),
-                              r->state);
-    e->host = nullable_xstrdup__(r->host);
+    e->description = nullable_xstrdup(r->description);
+    e->vm_uuid = nullable_xstrdup(r->vm_uuid);
+    e->state = state_from_string__(r->state);
+    e->host = nullable_xstrdup(r->host);
     e->ofport = r->ofport;
     e->epoch = r->epoch;
-    e->phase = name_to_enum__(phase_names, ARRAY_SIZE(phase_names),
-                              r->phase);
-    e->dest_host = nullable_xstrdup__(r->dest_host);
+    e->phase = phase_from_string__(r->phase);
+    e->dest_host = nullable_xstrdup(r->dest_host);
     e->dest_ofport = r->dest_ofport;
     e->created = r->created;
     e->updated = r->updated;
@@ -242,8 +240,8 @@ sg_from_row__(const struct tetherrec_security_group *r)
     struct security_group *sg = xzalloc(sizeof *sg);
 
     sg->id = xstrdup(r->id);
-    sg->name = nullable_xstrdup__(r->name);
-    sg->description = nullable_xstrdup__(r->description);
+    sg->name = nullable_xstrdup(r->name);
+    sg->description = nullable_xstrdup(r->description);
     sg->rules = r->n_rules ? xcalloc(r->n_rules, sizeof *sg->rules) : NULL;
     for (size_t i = 0; i < r->n_rules; i++) {
         const struct tetherrec_sg_rule *rr = r->rules[i];
@@ -255,8 +253,8 @@ sg_from_row__(const struct tetherrec_security_group *r)
         rule->protocol = rr->protocol;
         rule->port_min = rr->port_min;
         rule->port_max = rr->port_max;
-        rule->remote_cidr = nullable_xstrdup__(rr->remote_cidr);
-        rule->remote_group = nullable_xstrdup__(rr->remote_group);
+        rule->remote_cidr = nullable_xstrdup(rr->remote_cidr);
+        rule->remote_group = nullable_xstrdup(rr->remote_group);
     }
     if (sg->n_rules > 1) {
         qsort(sg->rules, sg->n_rules, sizeof *sg->rules, compare_rules__);
@@ -264,43 +262,7 @@ sg_from_row__(const struct tetherrec_security_group *r)
     return sg;
 }
 
-/* --- Rows in the IDL, by id ---------------------------------------------- */
-
-static const struct tetherrec_eni *
-find_eni_row__(const struct eni_store *s, const char *id)
-{
-    struct tetherrec_eni *t = tetherrec_eni_index_init_row(s->eni_by_id);
-    tetherrec_eni_index_set_id(t, id);
-    const struct tetherrec_eni *row = tetherrec_eni_index_find(s->eni_by_id,
-                                                               t);
-    tetherrec_eni_index_destroy_row(t);
-    return row;
-}
-
-static const struct tetherrec_security_group *
-find_sg_row__(const struct eni_store *s, const char *id)
-{
-    struct tetherrec_security_group *t
-        = tetherrec_security_group_index_init_row(s->sg_by_id);
-    tetherrec_security_group_index_set_id(t, id);
-    const struct tetherrec_security_group *row
-        = tetherrec_security_group_index_find(s->sg_by_id, t);
-    tetherrec_security_group_index_destroy_row(t);
-    return row;
-}
-
-static const struct tetherrec_host *
-find_host_row__(const struct eni_store *s, const char *id)
-{
-    struct tetherrec_host *t = tetherrec_host_index_init_row(s->host_by_id);
-    tetherrec_host_index_set_id(t, id);
-    const struct tetherrec_host *row = tetherrec_host_index_find(
-        s->host_by_id, t);
-    tetherrec_host_index_destroy_row(t);
-    return row;
-}
-
-/* --- The in-memory copy --------------------------------------------------- */
+/* --- The in-memory copy -------------------------------------------------- */
 
 static struct stored_eni *
 find_eni__(const struct eni_store *s, const char *id)
@@ -415,10 +377,11 @@ notify_sg__(const struct eni_store *s, const struct security_group *old,
 
 /* Takes ownership of 'e'. */
 static struct stored_eni *
-insert_eni__(struct eni_store *s, struct eni *e)
+insert_eni__(struct eni_store *s, struct eni *e, const struct uuid *uuid)
 {
     struct stored_eni *se = xzalloc(sizeof *se);
     se->eni = e;
+    se->uuid = *uuid;
     hmap_insert(&s->enis_by_id, &se->id_node, hash_string(e->id, 0));
     hmap_insert(&s->enis_by_key, &se->key_node, hash_uint64(e->key));
     eni_refs__(s, e, 1);
@@ -431,6 +394,17 @@ mark_eni_dirty__(struct eni_store *s, struct stored_eni *se)
     if (!se->dirty) {
         se->dirty = true;
         ovs_list_push_back(&s->dirty_enis, &se->dirty_node);
+        s->n_dirty++;
+    }
+}
+
+static void
+mark_host_dirty__(struct eni_store *s, struct stored_host *sh)
+{
+    if (!sh->dirty) {
+        sh->dirty = true;
+        ovs_list_push_back(&s->dirty_hosts, &sh->dirty_node);
+        s->n_dirty++;
     }
 }
 
@@ -454,6 +428,7 @@ remove_eni__(struct eni_store *s, struct stored_eni *se)
     hmap_remove(&s->enis_by_key, &se->key_node);
     if (se->dirty) {
         ovs_list_remove(&se->dirty_node);
+        s->n_dirty--;
     }
     eni_refs__(s, se->eni, -1);
     notify_eni__(s, se->eni, NULL);
@@ -461,9 +436,11 @@ remove_eni__(struct eni_store *s, struct stored_eni *se)
     free(se);
 }
 
-/* Puts 'sg' in memory (taking ownership), replacing any group with its id. */
+/* Puts 'sg' in memory (taking ownership), replacing any group with its
+ * id. */
 static void
-put_sg__(struct eni_store *s, struct security_group *sg, bool notify)
+put_sg__(struct eni_store *s, struct security_group *sg,
+         const struct uuid *uuid, bool notify)
 {
     struct stored_sg *ss = find_sg__(s, sg->id);
     struct security_group *old = NULL;
@@ -476,6 +453,7 @@ put_sg__(struct eni_store *s, struct security_group *sg, bool notify)
         hmap_insert(&s->sgs, &ss->node, hash_string(sg->id, 0));
     }
     ss->sg = sg;
+    ss->uuid = *uuid;
     sg_refs__(s, sg, 1);
     if (notify) {
         notify_sg__(s, old, sg);
@@ -523,17 +501,21 @@ load__(struct eni_store *s)
 
     const struct tetherrec_security_group *sgr;
     TETHERREC_SECURITY_GROUP_FOR_EACH (sgr, s->idl) {
-        put_sg__(s, sg_from_row__(sgr), false);
+        put_sg__(s, sg_from_row__(sgr), &sgr->header_.uuid, false);
     }
     const struct tetherrec_eni *er;
     TETHERREC_ENI_FOR_EACH (er, s->idl) {
-        insert_eni__(s, eni_from_row__(er));
+        insert_eni__(s, eni_from_row__(er), &er->header_.uuid);
         s->next_key = MAX(s->next_key, (uint64_t) er->eni_key + 1);
     }
     const struct tetherrec_host *hr;
     TETHERREC_HOST_FOR_EACH (hr, s->idl) {
-        if (!find_host__(s, hr->id)) {     /* put_host() before: keep it */
-            struct stored_host *sh = xzalloc(sizeof *sh);
+        struct stored_host *sh = find_host__(s, hr->id);
+        if (sh) {
+            sh->uuid = hr->header_.uuid;    /* put_host() before: keep it */
+        } else {
+            sh = xzalloc(sizeof *sh);
+            sh->uuid = hr->header_.uuid;
             struct eni_store_host h = {
                 .id = hr->id, .hypervisor = hr->hypervisor,
                 .tunnel_ip = hr->tunnel_ip, .tunnel_type = hr->tunnel_type,
@@ -559,7 +541,7 @@ load__(struct eni_store *s)
     }
 }
 
-/* --- Life cycle ------------------------------------------------------------ */
+/* --- Life cycle ---------------------------------------------------------- */
 
 struct eni_store *
 eni_store_create(const char *db_remote,
@@ -568,10 +550,6 @@ eni_store_create(const char *db_remote,
     struct eni_store *s = xzalloc(sizeof *s);
 
     s->idl = ovsdb_idl_create(db_remote, &tetherrec_idl_class, true, true);
-    s->eni_by_id = ovsdb_idl_index_create1(s->idl, &tetherrec_eni_col_id);
-    s->sg_by_id = ovsdb_idl_index_create1(s->idl,
-                                          &tetherrec_security_group_col_id);
-    s->host_by_id = ovsdb_idl_index_create1(s->idl, &tetherrec_host_col_id);
     if (observer) {
         s->observer = *observer;
     }
@@ -651,7 +629,7 @@ eni_store_destroy(struct eni_store *s)
 }
 
 
-/* --- Writing rows ---------------------------------------------------------- */
+/* --- Writing rows -------------------------------------------------------- */
 
 static void
 write_eni_api__(const struct tetherrec_eni *row, const struct eni *e)
@@ -673,11 +651,11 @@ write_eni_api__(const struct tetherrec_eni *row, const struct eni *e)
 static void
 write_eni_binding__(const struct tetherrec_eni *row, const struct eni *e)
 {
-    tetherrec_eni_set_state(row, state_names[e->state]);
+    tetherrec_eni_set_state(row, eni_state_to_string(e->state));
     tetherrec_eni_set_host(row, e->host);
     tetherrec_eni_set_ofport(row, e->ofport);
     tetherrec_eni_set_epoch(row, e->epoch);
-    tetherrec_eni_set_phase(row, phase_names[e->phase]);
+    tetherrec_eni_set_phase(row, eni_migration_phase_to_string(e->phase));
     tetherrec_eni_set_dest_host(row, e->dest_host);
     tetherrec_eni_set_dest_ofport(row, e->dest_ofport);
     tetherrec_eni_set_updated(row, e->updated);
@@ -712,7 +690,7 @@ write_sg__(struct ovsdb_idl_txn *txn,
     free(rules);
 }
 
-/* --- API ops --------------------------------------------------------------- */
+/* --- API ops ------------------------------------------------------------- */
 
 static char * OVS_PRINTF_FORMAT(1, 2)
 msg__(const char *fmt, ...)
@@ -804,22 +782,21 @@ static int
 write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
            struct store_op *op, char **msgp)
 {
+    const struct stored_eni *se = find_eni__(s, op->id);
+    const struct stored_sg *ss = find_sg__(s, op->id);
     const struct tetherrec_eni *er;
     const struct tetherrec_security_group *sgr;
     long long int now = time_wall_msec();
 
     switch (op->type) {
     case OP_CREATE_ENI:
-        er = find_eni_row__(s, op->id);
-        if (er && (!op->eni->key || er->eni_key != op->eni->key)) {
-            *msgp = msg__("ENI %s already exists in the database", op->id);
-            return EEXIST;
-        }
         if (!op->eni->key) {
             op->eni->key = s->next_key++;
+            uuid_generate(&op->uuid);
         }
-        if (!er) {
-            struct tetherrec_eni *new = tetherrec_eni_insert(txn);
+        if (!tetherrec_eni_get_for_uuid(s->idl, &op->uuid)) {
+            struct tetherrec_eni *new
+                = tetherrec_eni_insert_persist_uuid(txn, &op->uuid);
             op->eni->created = op->eni->updated = now;
             tetherrec_eni_set_id(new, op->id);
             tetherrec_eni_set_eni_key(new, op->eni->key);
@@ -830,27 +807,32 @@ write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
         return 0;
 
     case OP_UPDATE_ENI:
-        er = find_eni_row__(s, op->id);
-        if (!er) {
+    case OP_DELETE_ENI:
+        er = tetherrec_eni_get_for_uuid(s->idl, &se->uuid);
+        if (!er && op->type == OP_UPDATE_ENI) {
             *msgp = msg__("ENI %s is not in the database", op->id);
             return ENOENT;
-        }
-        op->eni->updated = now;
-        write_eni_api__(er, op->eni);
-        return 0;
-
-    case OP_DELETE_ENI:
-        er = find_eni_row__(s, op->id);
-        if (er) {
+        } else if (!er) {
+            /* Already gone: deleted before a reconnect. */
+        } else if (op->type == OP_UPDATE_ENI) {
+            op->eni->updated = now;
+            write_eni_api__(er, op->eni);
+        } else {
             tetherrec_eni_delete(er);
         }
         return 0;
 
     case OP_PUT_SG:
-        sgr = find_sg_row__(s, op->id);
+        if (ss) {
+            op->uuid = ss->uuid;
+        } else if (uuid_is_zero(&op->uuid)) {
+            uuid_generate(&op->uuid);
+        }
+        sgr = tetherrec_security_group_get_for_uuid(s->idl, &op->uuid);
         if (!sgr) {
             struct tetherrec_security_group *new
-                = tetherrec_security_group_insert(txn);
+                = tetherrec_security_group_insert_persist_uuid(txn,
+                                                               &op->uuid);
             tetherrec_security_group_set_id(new, op->id);
             sgr = new;
         }
@@ -858,7 +840,7 @@ write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
         return 0;
 
     case OP_DELETE_SG:
-        sgr = find_sg_row__(s, op->id);
+        sgr = tetherrec_security_group_get_for_uuid(s->idl, &ss->uuid);
         if (sgr) {
             tetherrec_security_group_delete(sgr);
         }
@@ -876,7 +858,7 @@ apply_op__(struct eni_store *s, struct store_op *op)
 
     switch (op->type) {
     case OP_CREATE_ENI:
-        se = insert_eni__(s, op->eni);
+        se = insert_eni__(s, op->eni, &op->uuid);
         op->eni = NULL;
         notify_eni__(s, NULL, se->eni);
         break;
@@ -888,13 +870,18 @@ apply_op__(struct eni_store *s, struct store_op *op)
         op->eni = NULL;
         new->key = cur->key;
         new->state = cur->state;
-        new->host = nullable_xstrdup__(cur->host);
+        new->host = nullable_xstrdup(cur->host);
         new->ofport = cur->ofport;
         new->epoch = cur->epoch;
         new->phase = cur->phase;
-        new->dest_host = nullable_xstrdup__(cur->dest_host);
+        new->dest_host = nullable_xstrdup(cur->dest_host);
         new->dest_ofport = cur->dest_ofport;
         new->created = cur->created;
+        if (cur->updated > new->updated) {
+            /* A binding change wrote a later time: write it again. */
+            new->updated = cur->updated;
+            mark_eni_dirty__(s, se);
+        }
         replace_eni__(s, se, new);
         break;
     }
@@ -906,7 +893,7 @@ apply_op__(struct eni_store *s, struct store_op *op)
         break;
 
     case OP_PUT_SG:
-        put_sg__(s, op->sg, true);
+        put_sg__(s, op->sg, &op->uuid, true);
         op->sg = NULL;
         break;
 
@@ -923,6 +910,7 @@ finish_op__(struct eni_store *s, struct store_op *op, int error, char *msg)
 {
     op->error = error;
     op->msg = msg;
+    s->n_ops--;
     if (error) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
         VLOG_DBG_RL(&rl, "%s: %s", op->id, msg);
@@ -943,6 +931,7 @@ enqueue_op__(struct eni_store *s, enum op_type type, const char *id,
     op->done = done;
     op->aux = aux;
     ovs_list_push_back(&s->queued, &op->node);
+    s->n_ops++;
     poll_immediate_wake();
 }
 
@@ -1014,7 +1003,7 @@ eni_store_delete_sg(struct eni_store *s, const char *id,
     enqueue_op__(s, OP_DELETE_SG, id, NULL, NULL, done, aux);
 }
 
-/* --- Transactions ------------------------------------------------------------ */
+/* --- Transactions -------------------------------------------------------- */
 
 static bool
 has_bg_work__(const struct eni_store *s)
@@ -1139,9 +1128,11 @@ build_bg_batch__(struct eni_store *s, struct ovsdb_idl_txn *txn)
         struct stored_eni *se = CONTAINER_OF(
             ovs_list_pop_front(&s->dirty_enis), struct stored_eni,
             dirty_node);
+        s->n_dirty--;
         se->dirty = false;
 
-        const struct tetherrec_eni *row = find_eni_row__(s, se->eni->id);
+        const struct tetherrec_eni *row
+            = tetherrec_eni_get_for_uuid(s->idl, &se->uuid);
         if (!row) {
             VLOG_WARN_RL(&rl, "eni %s: not in the database, binding "
                          "(epoch %"PRIu64") not persisted", se->eni->id,
@@ -1156,11 +1147,14 @@ build_bg_batch__(struct eni_store *s, struct ovsdb_idl_txn *txn)
         struct stored_host *sh = CONTAINER_OF(
             ovs_list_pop_front(&s->dirty_hosts), struct stored_host,
             dirty_node);
+        s->n_dirty--;
         sh->dirty = false;
 
-        const struct tetherrec_host *row = find_host_row__(s, sh->h.id);
+        const struct tetherrec_host *row
+            = tetherrec_host_get_for_uuid(s->idl, &sh->uuid);
         if (!row) {
-            struct tetherrec_host *new = tetherrec_host_insert(txn);
+            struct tetherrec_host *new
+                = tetherrec_host_insert_persist_uuid(txn, &sh->uuid);
             tetherrec_host_set_id(new, sh->h.id);
             row = new;
         }
@@ -1193,9 +1187,8 @@ bg_txn_done__(struct eni_store *s, enum ovsdb_idl_txn_status status,
         }
         SSET_FOR_EACH (id, &s->bg_hosts) {
             struct stored_host *sh = find_host__(s, id);
-            if (sh && !sh->dirty) {
-                sh->dirty = true;
-                ovs_list_push_back(&s->dirty_hosts, &sh->dirty_node);
+            if (sh) {
+                mark_host_dirty__(s, sh);
             }
         }
         COVERAGE_INC(eni_store_retry);
@@ -1346,12 +1339,11 @@ eni_store_is_connected(const struct eni_store *s)
 unsigned int
 eni_store_n_pending(const struct eni_store *s)
 {
-    return (ovs_list_size(&s->queued) + ovs_list_size(&s->batch)
-            + ovs_list_size(&s->dirty_enis) + ovs_list_size(&s->dirty_hosts)
+    return (s->n_ops + s->n_dirty
             + sset_count(&s->bg_enis) + sset_count(&s->bg_hosts));
 }
 
-/* --- Bindings and hosts ------------------------------------------------------ */
+/* --- Bindings and hosts -------------------------------------------------- */
 
 int
 eni_store_set_binding(struct eni_store *s, const char *id,
@@ -1365,9 +1357,9 @@ eni_store_set_binding(struct eni_store *s, const char *id,
     }
 
     const struct eni *cur = se->eni;
-    if (cur->state == state && streq__(cur->host, host)
+    if (cur->state == state && nullable_string_is_equal(cur->host, host)
         && cur->ofport == ofport && cur->epoch == epoch
-        && cur->phase == phase && streq__(cur->dest_host, dest_host)
+        && cur->phase == phase && nullable_string_is_equal(cur->dest_host, dest_host)
         && cur->dest_ofport == dest_ofport) {
         return 0;
     }
@@ -1379,16 +1371,23 @@ eni_store_set_binding(struct eni_store *s, const char *id,
     free(new->host);
     free(new->dest_host);
     new->state = state;
-    new->host = nullable_xstrdup__(host);
+    new->host = nullable_xstrdup(host);
     new->ofport = ofport;
     new->epoch = epoch;
     new->phase = phase;
-    new->dest_host = nullable_xstrdup__(dest_host);
+    new->dest_host = nullable_xstrdup(dest_host);
     new->dest_ofport = dest_ofport;
     new->updated = time_wall_msec();
     mark_eni_dirty__(s, se);
     replace_eni__(s, se, new);
     return 0;
+}
+
+/* A host's 'stored' string equals 'given', where NULL is "". */
+static bool
+same__(const char *stored, const char *given)
+{
+    return !strcmp(stored, given ? given : "");
 }
 
 void
@@ -1397,25 +1396,22 @@ eni_store_put_host(struct eni_store *s, const struct eni_store_host *h)
     struct stored_host *sh = find_host__(s, h->id);
     if (!sh) {
         sh = xzalloc(sizeof *sh);
+        uuid_generate(&sh->uuid);
         hmap_insert(&s->hosts, &sh->node, hash_string(h->id, 0));
-    } else if (streq__(sh->h.hypervisor, h->hypervisor ? h->hypervisor : "")
-               && streq__(sh->h.tunnel_ip, h->tunnel_ip ? h->tunnel_ip : "")
-               && streq__(sh->h.tunnel_type,
-                          h->tunnel_type ? h->tunnel_type : "")
-               && streq__(sh->h.bridge, h->bridge ? h->bridge : "")
+    } else if (same__(sh->h.hypervisor, h->hypervisor)
+               && same__(sh->h.tunnel_ip, h->tunnel_ip)
+               && same__(sh->h.tunnel_type, h->tunnel_type)
+               && same__(sh->h.bridge, h->bridge)
                && sh->h.connected == h->connected
                && sh->h.last_heard == h->last_heard) {
         return;
     }
     set_host__(&sh->h, h);
-    if (!sh->dirty) {
-        sh->dirty = true;
-        ovs_list_push_back(&s->dirty_hosts, &sh->dirty_node);
-    }
+    mark_host_dirty__(s, sh);
     poll_immediate_wake();
 }
 
-/* --- Lookups ----------------------------------------------------------------- */
+/* --- Lookups ------------------------------------------------------------- */
 
 const struct eni *
 eni_store_find_eni(const struct eni_store *s, const char *id)
