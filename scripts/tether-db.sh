@@ -2,8 +2,9 @@
 # Runs tetherd's database: an ovsdb-server for controller/tether.ovsschema
 # with its files in one directory.  "start DIR" creates DIR/tether.db if it
 # is missing (converting an older one to the schema's version) and starts a
-# detached ovsdb-server on unix:DIR/tether.sock; "stop DIR" stops it by its
-# pidfile.  tetherd is then started with --db=unix:DIR/tether.sock.
+# detached ovsdb-server on unix:DIR/db.sock; "stop DIR" stops it by its
+# pidfile.  tetherd is then started with --db=unix:DIR/db.sock (its
+# default, unix:/var/run/tether/db.sock, is "start /var/run/tether").
 #
 # The schema is $TETHER_SCHEMA, else the installed one, else the source
 # tree's.
@@ -53,12 +54,12 @@ start)
         ovsdb-tool convert "$dir/tether.db" "$schema"
     fi
     "$ovsdb_server" "$dir/tether.db" \
-        --remote="punix:$dir/tether.sock" \
+        --remote="punix:$dir/db.sock" \
         --pidfile="$dir/ovsdb-server.pid" \
         --unixctl="$dir/ovsdb-server.ctl" \
         --log-file="$dir/ovsdb-server.log" \
         --no-chdir --detach
-    echo "unix:$dir/tether.sock"
+    echo "unix:$dir/db.sock"
     ;;
 stop)
     dir=$(cd "$dir" && pwd)
@@ -80,7 +81,7 @@ status)
     dir=$(cd "$dir" && pwd)
     pidfile=$dir/ovsdb-server.pid
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-        echo "running: pid $(cat "$pidfile"), unix:$dir/tether.sock"
+        echo "running: pid $(cat "$pidfile"), unix:$dir/db.sock"
     else
         echo "not running"
         exit 1
