@@ -353,10 +353,17 @@ main(int argc, char *argv[])
               TETHER_VERSION, o.host_id, o.controller);
     tether_service_ready();
 
+    bool ovs_loaded = false;
     while (!tether_service_exiting()) {
         tether_service_run();
-        controller_conn_run(a.conn);
+        /* tetherd hears from us only once the local database has been
+         * read: the Resync that follows registration lists this host's
+         * VIFs, and tetherd unbinds every ENI bound here that it omits. */
+        if (ovs_loaded) {
+            controller_conn_run(a.conn);
+        }
         local_ovs_run(a.ovs);
+        ovs_loaded = ovs_loaded || local_ovs_is_connected(a.ovs);
         agent_update_controllers(&a);
         uint64_t dpid;
         int32_t tunnel_ofport;
@@ -364,7 +371,9 @@ main(int argc, char *argv[])
         controller_conn_set_bridge_status(a.conn, dpid, tunnel_ofport);
 
         tether_service_wait();
-        controller_conn_wait(a.conn);
+        if (ovs_loaded) {
+            controller_conn_wait(a.conn);
+        }
         local_ovs_wait(a.ovs);
         poll_block();
     }
