@@ -123,3 +123,12 @@ tests_sandbox_test_enis_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_sandbox_test_enis_LDADD = tests/sandbox/libsandbox.la $(CMOCKA_LIBS)
 EXTRA_tests_sandbox_test_enis_DEPENDENCIES = controller/tetherd \
 	hostagent/tether-agent ctl/tetherctl
+check_PROGRAMS += tests/sandbox/test-enis-restart
+TESTS += tests/sandbox/test-enis-restart
+tests_sandbox_test_enis_restart_SOURCES = tests/sandbox/test-enis-restart.c \
+	tests/sandbox/dc.c tests/sandbox/dc.h
+tests_sandbox_test_enis_restart_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_enis_restart_LDADD = tests/sandbox/libsandbox.la \
+	$(CMOCKA_LIBS)
+EXTRA_tests_sandbox_test_enis_restart_DEPENDENCIES = controller/tetherd \
+	hostagent/tether-agent ctl/tetherctl
