@@ -7,10 +7,17 @@
 #include <string.h>
 
 #include "controller/binding.h"
+#include "controller/flows.h"
 #include "controller/host-registry.h"
 #include "controller/metrics.h"
 #include "controller/physical.h"
+#include "flow.h"
+#include "hash.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "ovs-glue/flow-table.h"
+#include "ovs-glue/of-switch.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -19,9 +26,25 @@ VLOG_DEFINE_THIS_MODULE(engine);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(20, 50);
 
+struct engine;
+static void engine_apply__(struct engine *, const struct eni *,
+                           const struct eni_binding *, enum binding_event,
+                           const char *why);
+
+/* A migration in progress, for its time limit and its phase times. */
+struct engine_migration {
+    struct hmap_node node;              /* in engine's 'migrations', by id */
+    char *eni_id;
+    long long int started;              /* PREPARE */
+    long long int phase_started;
+    enum eni_migration_phase phase;
+};
+
 struct engine {
     struct host_registry *hosts;
     struct physical *physical;
+    struct engine_options opts;
+    struct hmap migrations;             /* contains engine_migration */
     struct eni_store *store;
     struct agent_server *agents;
     bool store_was_ready;
@@ -29,18 +52,42 @@ struct engine {
 };
 
 struct engine *
-engine_create(struct host_registry *hosts, struct physical *physical)
+engine_create(struct host_registry *hosts, struct physical *physical,
+              const struct engine_options *opts)
 {
     struct engine *e = xzalloc(sizeof *e);
     e->hosts = hosts;
     e->physical = physical;
+    e->opts = *opts;
+    hmap_init(&e->migrations);
     return e;
 }
 
 void
 engine_destroy(struct engine *e)
 {
-    free(e);
+    if (e) {
+        struct engine_migration *m;
+        HMAP_FOR_EACH_POP (m, node, &e->migrations) {
+            free(m->eni_id);
+            free(m);
+        }
+        hmap_destroy(&e->migrations);
+        free(e);
+    }
+}
+
+static struct engine_migration *
+engine_find_migration(const struct engine *e, const char *eni_id)
+{
+    struct engine_migration *m;
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_string(eni_id, 0),
+                             &e->migrations) {
+        if (!strcmp(m->eni_id, eni_id)) {
+            return m;
+        }
+    }
+    return NULL;
 }
 
 void
@@ -55,12 +102,94 @@ engine_set_agent_server(struct engine *e, struct agent_server *agents)
     e->agents = agents;
 }
 
+void
+engine_packet_in(struct engine *e, struct of_switch *sw,
+                 const struct of_packet_in *pin)
+{
+    const char *host = physical_host_of_switch(e->physical, sw);
+    if (!host || !e->store || FT_COOKIE_CLASS(pin->cookie) != FLOWS_CLASS_ENI) {
+        return;
+    }
+    const struct eni *eni = eni_store_find_eni_by_key(
+        e->store, FT_COOKIE_ID(pin->cookie));
+    if (!eni) {
+        return;
+    }
+    struct eni_binding b;
+    enum binding_event ev;
+    if (binding_announcement(eni, host, ofp_to_u16(pin->in_port), &b, &ev)
+        == BINDING_CHANGED) {
+        e->stats.announcements++;
+        engine_apply__(e, eni, &b, ev, "the VM announced itself");
+    }
+}
+
+/* Rolls back migrations stuck before activation past the time limit. */
+static void
+engine_run_timeouts__(struct engine *e)
+{
+    long long int now = time_msec();
+    struct engine_migration *m;
+
+    if (!e->opts.migration_timeout_ms || !e->store) {
+        return;
+    }
+    HMAP_FOR_EACH_SAFE (m, node, &e->migrations) {
+        if ((m->phase == ENI_MIG_PREPARED || m->phase == ENI_MIG_SWITCHOVER)
+            && now - m->started >= e->opts.migration_timeout_ms) {
+            const struct eni *eni = eni_store_find_eni(e->store, m->eni_id);
+            struct eni_binding b;
+            enum binding_event ev;
+            if (eni && binding_timeout(eni, &b, &ev) == BINDING_CHANGED) {
+                e->stats.timeouts++;
+                engine_apply__(e, eni, &b, ev, "not activated in time");
+            } else if (!eni) {
+                hmap_remove(&e->migrations, &m->node);
+                free(m->eni_id);
+                free(m);
+            }
+        }
+    }
+}
+
+void
+engine_wait(struct engine *e)
+{
+    struct engine_migration *m;
+    if (!e->opts.migration_timeout_ms) {
+        return;
+    }
+    HMAP_FOR_EACH (m, node, &e->migrations) {
+        if (m->phase == ENI_MIG_PREPARED || m->phase == ENI_MIG_SWITCHOVER) {
+            poll_timer_wait_until(m->started + e->opts.migration_timeout_ms);
+        }
+    }
+}
+
 /* Once the store has loaded, every agent that reported before is asked for
  * a full resync: reports that came earlier were dropped. */
+static void
+prime_host__(const struct eni_store_host *h, void *e_)
+{
+    struct engine *e = e_;
+    if (h->tunnel_ip && h->tunnel_ip[0]) {
+        physical_set_host(e->physical, h->id, h->tunnel_ip, 0, -1);
+    }
+}
+
 void
 engine_run(struct engine *e)
 {
+    engine_run_timeouts__(e);
     bool ready = e->store && eni_store_is_ready(e->store);
+    if (ready && !e->store_was_ready) {
+        /* Every host the database knows, with its tunnel IP, before any
+         * bridge's table is computed: a bridge's table needs the tunnel IPs
+         * of all hosts it forwards to, not only of those whose agents have
+         * reconnected yet. */
+        eni_store_for_each_host(e->store, prime_host__, e);
+        physical_set_ready(e->physical);
+    }
     if (ready && !e->store_was_ready && e->agents) {
         for (size_t i = 0; i < host_registry_count(e->hosts); i++) {
             const struct host *h = host_registry_at(e->hosts, i);
@@ -161,22 +290,97 @@ agent_bridge_status(struct host *h, void *e_)
                       h->tunnel_ofport);
 }
 
+/* Keeps the migration table in step with a change of 'eni' to 'b' and
+ * records phase times. */
+static void
+engine_track_migration__(struct engine *e, const struct eni *eni,
+                         const struct eni_binding *b, enum binding_event ev)
+{
+    long long int now = time_msec();
+    struct engine_migration *m = engine_find_migration(e, eni->id);
+    char labels[64];
+
+    if (m && m->phase != b->phase) {
+        snprintf(labels, sizeof labels, "phase=\"%s\"",
+                 eni_migration_phase_to_string(m->phase));
+        metrics_histogram_observe("tether_migration_phase_seconds",
+                                  "Time spent in each migration phase",
+                                  labels, (now - m->phase_started) / 1000.0);
+        m->phase = b->phase;
+        m->phase_started = now;
+    }
+    if (b->state == ENI_MIGRATING && !m) {
+        m = xzalloc(sizeof *m);
+        m->eni_id = xstrdup(eni->id);
+        m->started = m->phase_started = now;
+        m->phase = b->phase;
+        hmap_insert(&e->migrations, &m->node, hash_string(eni->id, 0));
+    } else if (b->state != ENI_MIGRATING && m) {
+        VLOG_INFO("eni %s: migration %s after %lld ms", eni->id,
+                  ev == BINDING_EV_COMMIT ? "committed" : "rolled back",
+                  now - m->started);
+        metrics_histogram_observe("tether_migration_seconds",
+                                  "From prepare to commit or rollback",
+                                  ev == BINDING_EV_COMMIT
+                                  ? "outcome=\"commit\""
+                                  : "outcome=\"rollback\"",
+                                  (now - m->started) / 1000.0);
+        hmap_remove(&e->migrations, &m->node);
+        free(m->eni_id);
+        free(m);
+    }
+}
+
 /* Applies 'b' to the ENI and logs the change. */
 static void
 engine_apply__(struct engine *e, const struct eni *eni,
-               const struct eni_binding *b, const char *why)
+               const struct eni_binding *b, enum binding_event ev,
+               const char *why)
 {
-    bool moved = eni->host && b->host && strcmp(eni->host, b->host);
-    VLOG_INFO("eni %s: %s%s%s -> %s%s%s ofport %d, epoch %"PRIu64" (%s)",
-              eni->id, eni_state_to_string(eni->state),
+    char labels[64];
+
+    VLOG_INFO("eni %s: %s: %s%s%s -> %s%s%s ofport %d%s%s%s, epoch "
+              "%"PRIu64" -> %"PRIu64" (%s)",
+              eni->id, binding_event_to_string(ev),
+              eni_state_to_string(eni->state),
               eni->host ? " on " : "", eni->host ? eni->host : "",
               eni_state_to_string(b->state), b->host ? " on " : "",
-              b->host ? b->host : "", b->ofport, b->epoch, why);
-    if (moved) {
+              b->host ? b->host : "", b->ofport,
+              b->state == ENI_MIGRATING ? ", " : "",
+              b->state == ENI_MIGRATING
+              ? eni_migration_phase_to_string(b->phase) : "",
+              b->state == ENI_MIGRATING ? (b->dest_host ? " to " : "") : "",
+              eni->epoch, b->epoch, why);
+    switch (ev) {
+    case BINDING_EV_MOVE:
         e->stats.moves++;
-        metrics_counter_add("tether_eni_moves_total",
-                            "ENIs bound to a new host", NULL, 1);
+        break;
+    case BINDING_EV_PREPARE:
+        e->stats.migrations++;
+        break;
+    case BINDING_EV_COMMIT:
+        e->stats.commits++;
+        break;
+    case BINDING_EV_ROLLBACK:
+        e->stats.rollbacks++;
+        break;
+    case BINDING_EV_SWITCHOVER:
+        physical_tag_round(e->physical, PHYSICAL_TAG_SWITCHOVER);
+        break;
+    case BINDING_EV_ACTIVATE:
+        physical_tag_round(e->physical, PHYSICAL_TAG_ACTIVATE);
+        break;
+    case BINDING_EV_NONE:
+    case BINDING_EV_BIND:
+    case BINDING_EV_PORT:
+    case BINDING_EV_UNBIND:
+        break;
     }
+    snprintf(labels, sizeof labels, "event=\"%s\"",
+             binding_event_to_string(ev));
+    metrics_counter_add("tether_binding_events_total",
+                        "ENI binding changes by kind", labels, 1);
+    engine_track_migration__(e, eni, b, ev);
     eni_store_set_binding(e->store, eni->id, b->state, b->host, b->ofport,
                           b->epoch, b->phase, b->dest_host, b->dest_ofport);
 }
@@ -194,10 +398,13 @@ engine_vif_plugged__(struct engine *e, struct host *h, const Tether__Vif *vif)
                      vif->iface_name, vif->eni_id);
         return;
     }
-    switch (binding_vif_plugged(eni, h->id, vif->ofport, vif->mac, &b,
+    enum binding_event ev;
+    switch (binding_vif_plugged(eni, e->opts.mode, h->id, vif->ofport,
+                                vif->mac, vif->migration, &b, &ev,
                                 &reason)) {
     case BINDING_CHANGED:
-        engine_apply__(e, eni, &b, "VIF plugged");
+        engine_apply__(e, eni, &b, ev,
+                       vif->migration[0] ? vif->migration : "VIF plugged");
         break;
     case BINDING_REFUSED:
         e->stats.refused++;
@@ -205,6 +412,10 @@ engine_vif_plugged__(struct engine *e, struct host *h, const Tether__Vif *vif)
                      vif->iface_name, eni->id, reason);
         break;
     case BINDING_UNCHANGED:
+        if (reason) {
+            VLOG_DBG("host %s: VIF %s for eni %s: %s", h->id,
+                     vif->iface_name, eni->id, reason);
+        }
         break;
     }
 }
@@ -219,9 +430,10 @@ engine_vif_unplugged__(struct engine *e, struct host *h, const char *eni_id)
     if (!eni) {
         return;
     }
-    switch (binding_vif_unplugged(eni, h->id, &b, &reason)) {
+    enum binding_event ev;
+    switch (binding_vif_unplugged(eni, h->id, &b, &ev, &reason)) {
     case BINDING_CHANGED:
-        engine_apply__(e, eni, &b, "VIF unplugged");
+        engine_apply__(e, eni, &b, ev, "VIF unplugged");
         break;
     case BINDING_UNCHANGED:
         if (reason) {
@@ -307,4 +519,10 @@ engine_agent_cbs(struct engine *e)
         .bridge_status = agent_bridge_status,
         .aux = e,
     };
+}
+
+size_t
+engine_n_migrations(const struct engine *e)
+{
+    return hmap_count(&e->migrations);
 }

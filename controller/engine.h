@@ -10,10 +10,20 @@
 #include "controller/agent-server.h"
 #include "controller/eni-store.h"
 
+#include "controller/binding.h"
+
 struct host_registry;
+struct of_packet_in;
+struct of_switch;
 struct physical;
 
-struct engine *engine_create(struct host_registry *, struct physical *);
+struct engine_options {
+    enum binding_mode mode;             /* make- or break-before-make */
+    unsigned int migration_timeout_ms;  /* stuck before activation: roll back */
+};
+
+struct engine *engine_create(struct host_registry *, struct physical *,
+                             const struct engine_options *);
 void engine_destroy(struct engine *);
 
 /* The store the engine works on; the store's observer must be
@@ -26,7 +36,13 @@ struct eni_store_observer engine_store_observer(struct engine *);
 struct agent_server_cbs engine_agent_cbs(struct engine *);
 void engine_set_agent_server(struct engine *, struct agent_server *);
 
+/* A packet-in from a bridge: the VM's announcement (RARP, GARP, NA) on a
+ * migration's destination VIF activates the migration. */
+void engine_packet_in(struct engine *, struct of_switch *,
+                      const struct of_packet_in *);
+
 void engine_run(struct engine *);
+void engine_wait(struct engine *);
 
 struct engine_stats {
     unsigned long long vif_reports;
@@ -34,7 +50,13 @@ struct engine_stats {
     unsigned long long refused;         /* binding refused (MAC mismatch) */
     unsigned long long stale;           /* unplugs from a host not bound */
     unsigned long long moves;           /* ENI bound to a new host */
+    unsigned long long migrations;      /* prepared */
+    unsigned long long commits;         /* migrations committed */
+    unsigned long long rollbacks;       /* migrations rolled back */
+    unsigned long long timeouts;        /* of which stuck past the limit */
+    unsigned long long announcements;   /* activations by packet-in */
 };
 void engine_get_stats(const struct engine *, struct engine_stats *);
+size_t engine_n_migrations(const struct engine *);
 
 #endif /* controller/engine.h */

@@ -1490,3 +1490,14 @@ eni_store_list_sgs(const struct eni_store *s,
     *sgsp = sgs;
     return n;
 }
+
+void
+eni_store_for_each_host(const struct eni_store *s,
+                        void (*cb)(const struct eni_store_host *, void *aux),
+                        void *aux)
+{
+    const struct stored_host *sh;
+    HMAP_FOR_EACH (sh, node, &s->hosts) {
+        cb(&sh->h, aux);
+    }
+}

@@ -110,6 +110,12 @@ struct eni_store_host {
 };
 void eni_store_put_host(struct eni_store *, const struct eni_store_host *);
 
+/* Calls 'cb' for every host the store knows (loaded or put). */
+void eni_store_for_each_host(const struct eni_store *,
+                             void (*cb)(const struct eni_store_host *,
+                                        void *aux),
+                             void *aux);
+
 /* Writes not yet committed (binding and host writes included). */
 unsigned int eni_store_n_pending(const struct eni_store *);
 

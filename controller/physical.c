@@ -45,7 +45,10 @@ struct physical_round {
     unsigned int outstanding;
     unsigned int n_hosts;
     unsigned int n_errors;
+    unsigned int tags;              /* enum physical_tag bits */
 };
+
+#define SWITCHOVER_SAMPLES 1024
 
 struct physical {
     struct of_server *ofs;
@@ -55,6 +58,9 @@ struct physical {
     long long int pending_since;    /* first change not yet committed, or 0 */
     unsigned int rounds_in_flight;
     struct ovs_list rounds;         /* contains "struct physical_round"s */
+    unsigned int pending_tags;      /* for the round being gathered */
+    bool ready;                     /* physical_set_ready() called */
+    double switchover_ms[SWITCHOVER_SAMPLES];   /* ring of the last ones */
     struct physical_stats stats;
 };
 
@@ -237,6 +243,15 @@ commit_cb(struct of_switch *sw, int error, void *round_)
         }
         metrics_histogram_observe("tether_flow_round_seconds", NULL, NULL,
                                   ms / 1000.0);
+        if (r->tags & PHYSICAL_TAG_SWITCHOVER) {
+            p->switchover_ms[p->stats.switchovers++ % SWITCHOVER_SAMPLES]
+                = ms;
+            p->stats.last_switchover_ms = ms;
+            metrics_histogram_observe("tether_switchover_seconds",
+                                      "A source's pause to flows confirmed "
+                                      "on every affected switch", NULL,
+                                      ms / 1000.0);
+        }
         VLOG_DBG("flows confirmed on %u host(s) in %.0f ms%s", r->n_hosts,
                  ms, r->n_errors ? " (with errors)" : "");
         ovs_list_remove(&r->node);
@@ -245,9 +260,20 @@ commit_cb(struct of_switch *sw, int error, void *round_)
 }
 
 void
+physical_set_ready(struct physical *p)
+{
+    p->ready = true;
+    poll_immediate_wake();
+}
+
+void
 physical_run(struct physical *p)
 {
     struct physical_host *h;
+
+    if (!p->ready) {
+        return;
+    }
 
     /* Hosts whose bridge just became known get their whole table. */
     HMAP_FOR_EACH (h, node, &p->hosts) {
@@ -261,6 +287,7 @@ physical_run(struct physical *p)
             flows_host_full(desired, &fh, p->ctx);
             h->full_pending = false;
             h->dirty = true;
+            of_switch_set_held(h->sw, false);
             VLOG_INFO("host %s: %zu flows computed for bridge %016"PRIx64,
                       h->id, flow_table_n_flows(desired), h->dpid);
         }
@@ -288,6 +315,7 @@ physical_run(struct physical *p)
         r->p = p;
         r->start = p->pending_since ? p->pending_since : time_msec();
         r->n_hosts = n_dirty;
+        r->tags = p->pending_tags;
         /* One extra reference until every commit is issued: a commit to a
          * disconnected switch calls back at once. */
         r->outstanding = n_dirty + 1;
@@ -302,11 +330,28 @@ physical_run(struct physical *p)
     }
     free(dirty);
     p->pending_since = 0;
+    p->pending_tags = 0;
+}
+
+void
+physical_tag_round(struct physical *p, enum physical_tag tag)
+{
+    p->pending_tags |= tag;
+}
+
+static int
+compare_doubles(const void *a_, const void *b_)
+{
+    const double *a = a_, *b = b_;
+    return *a < *b ? -1 : *a > *b;
 }
 
 void
 physical_wait(struct physical *p)
 {
+    if (!p->ready) {
+        return;
+    }
     if (flows_work_count(p->work)) {
         poll_immediate_wake();
     }
@@ -340,4 +385,12 @@ void
 physical_get_stats(const struct physical *p, struct physical_stats *s)
 {
     *s = p->stats;
+    size_t n = MIN(p->stats.switchovers, SWITCHOVER_SAMPLES);
+    if (n) {
+        double *sorted = xmemdup(p->switchover_ms, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, compare_doubles);
+        s->switchover_ms_p50 = sorted[(n - 1) / 2];
+        s->switchover_ms_p99 = sorted[(n - 1) * 99 / 100];
+        free(sorted);
+    }
 }

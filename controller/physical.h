@@ -36,8 +36,21 @@ void physical_remove_eni(struct physical *, uint64_t key);
 void physical_set_sg(struct physical *, const struct security_group *);
 void physical_remove_sg(struct physical *, const char *id);
 
+/* Nothing is computed or committed until the caller says that what it has
+ * fed in (ENIs, groups, hosts' tunnel IPs, from the store) is complete. */
+void physical_set_ready(struct physical *);
+
 void physical_run(struct physical *);
 void physical_wait(struct physical *);
+
+/* Marks the round being gathered (the next physical_run()) as carrying a
+ * migration's switchover or activation, so that its time is also recorded
+ * under that name. */
+enum physical_tag {
+    PHYSICAL_TAG_SWITCHOVER = 1 << 0,
+    PHYSICAL_TAG_ACTIVATE = 1 << 1,
+};
+void physical_tag_round(struct physical *, enum physical_tag);
 
 /* The host whose bridge 'sw' is, or NULL. */
 const char *physical_host_of_switch(const struct physical *,
@@ -53,6 +66,10 @@ struct physical_stats {
     double last_round_ms;               /* first change -> last barrier */
     double max_round_ms;
     unsigned int last_round_hosts;
+    unsigned long long switchovers;     /* rounds tagged switchover */
+    double last_switchover_ms;
+    double switchover_ms_p50;           /* over the last 1024 */
+    double switchover_ms_p99;
 };
 void physical_get_stats(const struct physical *, struct physical_stats *);
 

@@ -56,6 +56,7 @@ struct tetherd_options {
     const char *openflow_listen;        /* switches connect here */
     const char *api_listen;             /* REST API */
     char *api_token;
+    struct engine_options engine;
 };
 
 struct tetherd {
@@ -67,6 +68,7 @@ struct tetherd {
     struct engine *engine;
     struct rest_server *rest;
     uint16_t openflow_port;             /* TCP port switches connect to */
+    const char *migration_mode;
 };
 
 OVS_NO_RETURN static void usage(void);
@@ -163,6 +165,8 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         OPT_OPENFLOW_LISTEN,
         OPT_API_LISTEN,
         OPT_API_TOKEN_FILE,
+        OPT_MIGRATION_MODE,
+        OPT_MIGRATION_TIMEOUT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -181,6 +185,8 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
         {"openflow-listen", required_argument, NULL, OPT_OPENFLOW_LISTEN},
         {"api-listen", required_argument, NULL, OPT_API_LISTEN},
         {"api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE},
+        {"migration-mode", required_argument, NULL, OPT_MIGRATION_MODE},
+        {"migration-timeout", required_argument, NULL, OPT_MIGRATION_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -193,6 +199,8 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
     o->openflow_listen = DEFAULT_OPENFLOW_LISTEN;
     o->api_listen = DEFAULT_API_LISTEN;
     o->db = DEFAULT_DB;
+    o->engine.mode = BINDING_MAKE_BEFORE_BREAK;
+    o->engine.migration_timeout_ms = 30000;
     o->heartbeat_ms = 1000;
     o->hello_timeout_ms = 10000;
 
@@ -246,6 +254,20 @@ parse_options(int argc, char *argv[], struct tetherd_options *o)
             break;
         case OPT_API_LISTEN:
             o->api_listen = optarg;
+            break;
+        case OPT_MIGRATION_MODE:
+            if (!strcmp(optarg, "make-before-break")) {
+                o->engine.mode = BINDING_MAKE_BEFORE_BREAK;
+            } else if (!strcmp(optarg, "break-before-make")) {
+                o->engine.mode = BINDING_BREAK_BEFORE_MAKE;
+            } else {
+                ovs_fatal(0, "--migration-mode: \"%s\" is neither "
+                          "make-before-break nor break-before-make", optarg);
+            }
+            break;
+        case OPT_MIGRATION_TIMEOUT:
+            o->engine.migration_timeout_ms = parse_ms__("migration-timeout",
+                                                        optarg, 0, 3600000);
             break;
         case OPT_API_TOKEN_FILE:
             free(o->api_token);
@@ -301,6 +323,13 @@ usage(void)
            "  --db=REMOTE               tetherd's OVSDB database (default %s)\n"
            "  --openflow-listen=TARGET  where the bridges connect (default "
            "%s)\n"
+           "  --migration-mode=MODE     make-before-break (default) or "
+           "break-before-make\n"
+           "                            (remote hosts follow only at "
+           "activation: for comparison)\n"
+           "  --migration-timeout=MS    roll back a migration not activated "
+           "in MS (default\n"
+           "                            30000; 0: never)\n"
            "\nREST API:\n"
            "  --api-listen=IP:PORT      serve the API (default %s)\n"
            "  --api-token-file=FILE     changes need \"Authorization: "
@@ -358,7 +387,15 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          "flow_commit_errors: %llu\nlast_round_ms: %.1f\n"
                          "max_round_ms: %.1f\nlast_round_hosts: %u\n"
                          "flows_idle: %s\napi_port: %u\n"
-                         "openflow_port: %u\n",
+                         "openflow_port: %u\nmigrations: %llu\n"
+                         "migration_commits: %llu\n"
+                         "migration_rollbacks: %llu\n"
+                         "migration_timeouts: %llu\n"
+                         "migrations_in_progress: %zu\n"
+                         "activations_by_announcement: %llu\n"
+                         "switchovers: %llu\nlast_switchover_ms: %.1f\n"
+                         "switchover_ms_p50: %.1f\n"
+                         "switchover_ms_p99: %.1f\nmigration_mode: %s\n",
                          eni_store_n_enis(d->store),
                          eni_store_is_ready(d->store) ? "yes" : "no",
                          es.vif_reports, es.unknown_enis, es.refused,
@@ -367,7 +404,12 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          ps.last_round_hosts,
                          physical_is_idle(d->physical) ? "yes" : "no",
                          d->rest ? rest_server_port(d->rest) : 0,
-                         d->openflow_port);
+                         d->openflow_port, es.migrations, es.commits,
+                         es.rollbacks, es.timeouts,
+                         engine_n_migrations(d->engine), es.announcements,
+                         ps.switchovers, ps.last_switchover_ms,
+                         ps.switchover_ms_p50, ps.switchover_ms_p99,
+                         d->migration_mode);
     s = xasprintf("hosts: %zu\nhosts_connected: %zu\nsessions: %u\n"
                   "sessions_accepted: %llu\nsessions_refused: %llu\n"
                   "sessions_failed: %llu\n"
@@ -387,6 +429,14 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     free(s);
 }
 
+static void
+tetherd_packet_in(struct of_switch *sw, const struct of_packet_in *pin,
+                  void *d_)
+{
+    struct tetherd *d = d_;
+    engine_packet_in(d->engine, sw, pin);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -404,8 +454,13 @@ main(int argc, char *argv[])
     tether_service_start(base, o.unixctl_path);
 
     d.hosts = host_registry_create();
-    static const struct of_server_cbs of_cbs = { NULL, NULL, NULL, NULL };
-    d.switches = of_server_create(&of_cbs, NULL);
+    static const struct of_server_cbs of_cbs = {
+        .packet_in = tetherd_packet_in,
+    };
+    d.switches = of_server_create(&of_cbs, &d);
+    /* A bridge is only reconciled once its whole desired table is known:
+     * after a restart, flows must not be deleted for want of knowing. */
+    of_server_hold_new_switches(d.switches, true);
     char of_ip[64];
     char *of_listen = resolve_openflow_listen__(o.openflow_listen,
                                                 &d.openflow_port, of_ip);
@@ -424,7 +479,9 @@ main(int argc, char *argv[])
         o.n_openflow_targets = 1;
     }
     d.physical = physical_create(d.switches);
-    d.engine = engine_create(d.hosts, d.physical);
+    d.engine = engine_create(d.hosts, d.physical, &o.engine);
+    d.migration_mode = (o.engine.mode == BINDING_MAKE_BEFORE_BREAK
+                        ? "make-before-break" : "break-before-make");
     struct eni_store_observer obs = engine_store_observer(d.engine);
     d.store = eni_store_create(o.db, &obs);
     engine_set_store(d.engine, d.store);
@@ -477,6 +534,7 @@ main(int argc, char *argv[])
         of_server_wait(d.switches);
         eni_store_wait(d.store);
         physical_wait(d.physical);
+        engine_wait(d.engine);
         poll_block();
     }
 

@@ -45,6 +45,7 @@ vif_to_pb(const struct vif_info *v, Tether__Vif *pb)
     pb->iface_name = v->iface_name;
     pb->ofport = v->ofport;
     pb->iface_status = v->iface_status ? v->iface_status : (char *) "";
+    pb->migration = v->migration ? v->migration : (char *) "";
 }
 
 static void
@@ -60,9 +61,11 @@ vif_event_cb(enum vif_event event, const struct vif_info *vif,
                : event == VIF_CHANGED ? TETHER__VIF_EVENT__KIND__CHANGED
                : TETHER__VIF_EVENT__KIND__UNPLUGGED);
     ev.vif = &pb;
-    VLOG_INFO("VIF %s: %s eni %s mac %s ofport %"PRId64,
+    VLOG_INFO("VIF %s: %s eni %s mac %s ofport %"PRId64"%s%s",
               vif_event_to_string(event), vif->iface_name, vif->eni_id,
-              vif->mac ? vif->mac : "", vif->ofport);
+              vif->mac ? vif->mac : "", vif->ofport,
+              vif->migration && vif->migration[0] ? " migration " : "",
+              vif->migration ? vif->migration : "");
     if (lo->vif_cb) {
         lo->vif_cb(&ev, lo->aux);
     }

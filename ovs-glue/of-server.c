@@ -63,6 +63,7 @@ struct of_server {
     struct ovs_list conns;      /* Contains "struct of_conn"s. */
     struct hmap switches;       /* Contains "struct of_switch_node"s. */
     bool more;                  /* A connection has messages left. */
+    bool hold_new;              /* new switch records start held */
 };
 
 struct of_server *
@@ -180,6 +181,9 @@ of_server_get_switch(struct of_server *s, uint64_t dpid)
         struct of_switch_node *n = xmalloc(sizeof *n);
         n->sw = sw = of_switch_create__(dpid, s->cbs, s->aux);
         hmap_insert(&s->switches, &n->node, hash_uint64(dpid));
+        if (s->hold_new) {
+            of_switch_set_held(sw, true);
+        }
     }
     return sw;
 }
@@ -343,4 +347,10 @@ of_server_wait(struct of_server *s)
     if (s->more) {
         poll_immediate_wake();
     }
+}
+
+void
+of_server_hold_new_switches(struct of_server *s, bool hold)
+{
+    s->hold_new = hold;
 }

@@ -55,6 +55,11 @@ struct of_switch *of_server_get_switch(struct of_server *, uint64_t dpid);
 struct of_switch *of_server_find_switch(const struct of_server *,
                                         uint64_t dpid);
 
+/* If 'hold' is true, switch records created from now on (by a connection
+ * or by of_server_get_switch()) start held (see of_switch_set_held()): the
+ * caller releases each once its desired table is complete. */
+void of_server_hold_new_switches(struct of_server *, bool hold);
+
 void of_server_run(struct of_server *);
 void of_server_wait(struct of_server *);
 

@@ -14,6 +14,9 @@
 #include "openvswitch/list.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
@@ -77,6 +80,7 @@ struct of_switch {
 
     struct flow_table *desired;
     struct flow_table *installed;
+    bool held;                  /* send nothing (see of_switch_set_held()) */
 
     /* Connection, while attached. */
     struct rconn *rconn;
@@ -504,6 +508,19 @@ of_switch_start_bundle(struct of_switch *sw)
             .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
             .msg = inner->data,
         };
+        if (VLOG_IS_DBG_ENABLED() && op->flow) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            minimatch_format(&op->flow->match, NULL, NULL, &s,
+                             OFP_DEFAULT_PRIORITY);
+            ds_put_cstr(&s, " actions=");
+            struct ofpact_format_params fp = { .s = &s };
+            ofpacts_format(op->flow->ofpacts, op->flow->ofpacts_len, &fp);
+            VLOG_DBG("%s: %s table=%u priority=%u cookie=%#"PRIx64" %s",
+                     sw->name, ft_op_type_to_string(op->type),
+                     op->flow->table_id, op->flow->priority,
+                     op->flow->cookie, ds_cstr(&s));
+            ds_destroy(&s);
+        }
         of_switch_send(sw, ofputil_encode_bundle_add(sw->version, &badd));
         ofpbuf_delete(inner);
         sw->stats.n_ops[op->type]++;
@@ -686,7 +703,8 @@ of_switch_handle_msg__(struct of_switch *sw, const struct ofpbuf *msg)
 bool
 of_switch_has_work__(const struct of_switch *sw)
 {
-    return ((!ovs_list_is_empty(&sw->pending) || sw->sync_pending
+    return ((((!ovs_list_is_empty(&sw->pending) || sw->sync_pending)
+              && (!sw->held || sw->state == OFS_DISCONNECTED))
              || !ovs_list_is_empty(&sw->refreshers))
             && (sw->state == OFS_DISCONNECTED
                 || (sw->state == OFS_READY && !sw->bundle)));
@@ -701,8 +719,24 @@ of_switch_run__(struct of_switch *sw)
     } else if (sw->state == OFS_READY && !sw->bundle
                && !ovs_list_is_empty(&sw->refreshers)) {
         of_switch_start_dump(sw, false);
-    } else if (sw->state == OFS_READY && !sw->bundle
+    } else if (sw->state == OFS_READY && !sw->bundle && !sw->held
                && (sw->sync_pending || !ovs_list_is_empty(&sw->pending))) {
         of_switch_start_bundle(sw);
     }
+}
+
+void
+of_switch_set_held(struct of_switch *sw, bool held)
+{
+    if (sw->held != held) {
+        VLOG_INFO("%s: %s", sw->name, held ? "held" : "released");
+        sw->held = held;
+        poll_immediate_wake();
+    }
+}
+
+bool
+of_switch_is_held(const struct of_switch *sw)
+{
+    return sw->held;
 }

@@ -67,6 +67,15 @@ const struct flow_table *of_switch_installed(const struct of_switch *);
 
 void of_switch_commit(struct of_switch *, of_commit_cb *, void *aux);
 
+/* A held switch is read when it connects (its installed table is kept
+ * truthful) but nothing is sent to it: no reconciliation, no commits, until
+ * the caller releases it -- the caller's desired table is not complete yet
+ * (tetherd restarting does not know every host's flows), and reconciling
+ * against it would delete flows that carry traffic.  Releasing starts the
+ * reconciliation that was held back. */
+void of_switch_set_held(struct of_switch *, bool held);
+bool of_switch_is_held(const struct of_switch *);
+
 /* Asks the switch to read its tables again (as on a reconnection) and
  * calls 'cb' when the installed table reflects them.  Does not install
  * anything.  For tests and diagnostics. */

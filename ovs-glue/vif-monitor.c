@@ -62,6 +62,7 @@ vif_info_free__(struct vif_info *vif)
         free(vif->mac);
         free(vif->vm_uuid);
         free(vif->iface_status);
+        free(vif->migration);
         free(vif->bridge);
         free(vif->iface_name);
         free(vif);
@@ -87,6 +88,8 @@ vif_info_from_row__(const struct ovsrec_interface *iface, const char *bridge)
                                         ""));
     vif->iface_status = xstrdup(smap_get_def(&iface->external_ids,
                                              "iface-status", ""));
+    vif->migration = xstrdup(smap_get_def(&iface->external_ids,
+                                          "tether-migration", ""));
     vif->bridge = xstrdup(bridge);
     vif->iface_name = xstrdup(iface->name);
     vif->ofport = iface->ofport[0];
@@ -100,6 +103,7 @@ vif_info_equal__(const struct vif_info *a, const struct vif_info *b)
             && !strcmp(a->mac, b->mac)
             && !strcmp(a->vm_uuid, b->vm_uuid)
             && !strcmp(a->iface_status, b->iface_status)
+            && !strcmp(a->migration, b->migration)
             && !strcmp(a->bridge, b->bridge)
             && !strcmp(a->iface_name, b->iface_name)
             && a->ofport == b->ofport);

@@ -36,7 +36,8 @@
  * against the database:
  *
  *   - VIF_PLUGGED: a VIF that was not reported is now present;
- *   - VIF_CHANGED: its ofport, attached-mac, vm-uuid or iface-status changed;
+ *   - VIF_CHANGED: its ofport, attached-mac, vm-uuid, iface-status or
+ *     tether-migration changed;
  *   - VIF_UNPLUGGED: the row is gone, left the bridge, lost its iface-id.
  *     An interface whose iface-id changes is reported UNPLUGGED (old ENI) and
  *     then PLUGGED (new ENI).
@@ -69,6 +70,10 @@ struct vif_info {
     char *mac;              /* external_ids:attached-mac */
     char *vm_uuid;          /* external_ids:vm-uuid */
     char *iface_status;     /* external_ids:iface-status ("active", ...) */
+    char *migration;        /* external_ids:tether-migration: the
+                             * hypervisor's migration phase for this VIF
+                             * ("incoming", "paused", "activated",
+                             * "completed", "failed") or "" */
     char *bridge;           /* bridge name */
     char *iface_name;       /* Interface name */
     int64_t ofport;         /* OpenFlow port number, -1 if it failed */

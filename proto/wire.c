@@ -624,6 +624,22 @@ check_vif(const Tether__Vif *vif, const char *prefix, bool need_mac,
         error = fail(err, "%sofport %"PRId32" is outside %d..%d",
                      prefix, vif->ofport, MIN_OFPORT, MAX_OFPORT);
     }
+    if (!error) {
+        static const char *const markers[] = {
+            "", "incoming", "paused", "activated", "completed", "failed",
+        };
+        const char *m = str(vif->migration);
+        bool known = false;
+        for (size_t i = 0; i < sizeof markers / sizeof *markers; i++) {
+            known = known || !strcmp(m, markers[i]);
+        }
+        if (!known) {
+            char q[QUOTE_SIZE];
+            error = fail(err, "%smigration %s is not incoming, paused, "
+                         "activated, completed or failed", prefix,
+                         quote(m, q));
+        }
+    }
     return error;
 }
 

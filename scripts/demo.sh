@@ -88,18 +88,23 @@ for i in 1 2 3; do
 done
 
 say "tetherd, its database, and a tether-agent on each hypervisor"
-TETHER_SCHEMA=$top/controller/tether.ovsschema \
-    "$top/scripts/tether-db.sh" start "$dir/db" > /dev/null
+db_remote=$(TETHER_SCHEMA=$top/controller/tether.ovsschema \
+    "$top/scripts/tether-db.sh" start "$dir/db")
 pidfiles="$dir/db/ovsdb-server.pid $pidfiles"
 token=demo-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 echo "$token" > "$dir/api-token"
-OVS_RUNDIR=$dir "$build/controller/tetherd" --db="unix:$dir/db/tether.sock" \
+OVS_RUNDIR=$dir "$build/controller/tetherd" --db="$db_remote" \
     --agent-listen=127.0.0.1:0 --openflow-listen=ptcp:0:127.0.0.1 \
     --api-listen=127.0.0.1:0 \
     --api-token-file="$dir/api-token" --controller-id=dc1 \
     --unixctl="$dir/tetherd.ctl" --pidfile="$dir/tetherd.pid" \
     --log-file="$dir/tetherd.log" -vconsole:off --detach --no-chdir
 pidfiles="$dir/tetherd.pid $pidfiles"
+i=0
+until [ "$(stat db_ready)" = yes ]; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || fail "tetherd did not load its database"
+    sleep 0.1
+done
 agent_port=$(stat agent_port)
 api_port=$(stat api_port)
 echo "agents connect to 127.0.0.1:$agent_port; REST API on 127.0.0.1:$api_port"
@@ -131,7 +136,7 @@ plug() {
     vsctl hv$1 add-port br-int "$2" -- set interface "$2" type=dummy \
         "options:tx_pcap=$dir/$2.pcap" "options:rxq_pcap=$dir/$2-rx.pcap" \
         "external_ids:iface-id=$3" "external_ids:attached-mac=\"$4\"" \
-        external_ids:iface-status=active
+        external_ids:iface-status=active ${5:+"external_ids:tether-migration=$5"}
 }
 # Waits until ENI $1 is bound to host $2 and tetherd's flows are confirmed.
 wait_bound() {
@@ -193,6 +198,38 @@ done
 sleep 0.3
 echo "db-1 (now on hv3) received $(received db-1 5003) of 20"
 [ "$(received db-1 5003)" = 20 ] || fail "db-1 unreachable after the move"
+tctl eni list
+
+say "live migration: db-1 from hv3 to hv2 while web-1 sends to it"
+# A hypervisor's steps: the destination VIF appears (VM paused there), the
+# source pauses (switchover), the VM resumes on the destination
+# (activation), the migration completes and the source VIF goes away.
+# Traffic from web-1 keeps flowing all along; db-1's frames are counted on
+# whichever VIF delivers them.
+plug 2 db-1-dst eni-db-1 02:00:00:00:01:02 incoming
+wait_phase() {
+    _w=0
+    until tctl --format=json eni show eni-db-1 | grep -q "\"phase\": *\"$1\""; do
+        _w=$((_w + 1)); [ "$_w" -lt 200 ] || fail "eni-db-1 not $1"
+        sleep 0.05
+    done
+}
+wait_phase prepared
+for n in $(seq 1 5); do send_udp 1 web-1 02:00:00:00:01:01 10.0.0.11 02:00:00:00:01:02 10.0.0.12 5004; done
+vsctl hv3 set interface db-1 external_ids:tether-migration=paused
+wait_phase switchover
+for n in $(seq 1 5); do send_udp 1 web-1 02:00:00:00:01:01 10.0.0.11 02:00:00:00:01:02 10.0.0.12 5005; done
+vsctl hv2 set interface db-1-dst external_ids:tether-migration=activated
+wait_phase activated
+for n in $(seq 1 5); do send_udp 1 web-1 02:00:00:00:01:01 10.0.0.11 02:00:00:00:01:02 10.0.0.12 5006; done
+vsctl hv2 set interface db-1-dst external_ids:tether-migration=completed
+vsctl hv3 del-port br-int db-1
+wait_bound eni-db-1 hv2
+sleep 0.3
+echo "prepared:   source got $(received db-1 5004)/5, destination $(received db-1-dst 5004)/5"
+echo "switchover: source got $(received db-1 5005)/5, destination $(received db-1-dst 5005)/5"
+echo "activated:  source got $(received db-1 5006)/5, destination $(received db-1-dst 5006)/5"
+echo "switchover flows confirmed on every remote bridge in $(stat last_switchover_ms) ms"
 tctl eni list
 
 say "tetherd's counters"

@@ -1035,6 +1035,21 @@ test_vif_mac(void **state)
 }
 
 static void
+test_vif_migration(void **state)
+{
+    static const char *const good[] = {
+        "", "incoming", "paused", "activated", "completed", "failed",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        f.vif.migration = (char *) good[i];
+        expect_valid(TETHER_MSG_VIF_EVENT, &f.vif_event.base);
+    }
+    f.vif.migration = "resumed";
+    expect_invalid(TETHER_MSG_VIF_EVENT, &f.vif_event.base,
+                   "vif_event: vif.migration \"resumed\" is not incoming");
+}
+
+static void
 test_vif_vm_uuid(void **state)
 {
     f.vif.vm_uuid = "not-a-uuid";
@@ -1300,6 +1315,7 @@ main(void)
         T(test_roundtrip_ack),
         T(test_roundtrip_error),
         T(test_bridge_status),
+        T(test_vif_migration),
         T(test_roundtrip_empty_payload),
         T(test_stream_of_frames),
         T(test_header_split_across_reads),
