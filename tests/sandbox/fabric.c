@@ -15,8 +15,8 @@
 struct fabric_hv {
     struct sandbox *sb;
     char name[16];              /* "hv<i>" */
-    char ip[16];                /* "192.168.0.<i>" */
-    char mac[18];               /* br-phy's: "02:00:c0:a8:00:<i>" */
+    char ip[32];                /* "192.168.0.<i>" */
+    char mac[32];               /* br-phy's: "02:00:c0:a8:00:<i>" */
 };
 
 struct fabric {
@@ -192,8 +192,8 @@ fabric_create(const char *name, int n_hvs)
     for (int i = 1; i <= n_hvs; i++) {
         struct fabric_hv *h = &f->hvs[i - 1];
         snprintf(h->name, sizeof h->name, "hv%d", i);
-        snprintf(h->ip, sizeof h->ip, "192.168.0.%d", i);
-        snprintf(h->mac, sizeof h->mac, "02:00:c0:a8:00:%02x", i);
+        snprintf(h->ip, sizeof h->ip, "192.168.0.%d", i & 0xff);
+        snprintf(h->mac, sizeof h->mac, "02:00:c0:a8:00:%02x", i & 0xff);
     }
 
     if (asprintf(&sb_name, "%s-ul", name) < 0) {
