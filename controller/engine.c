@@ -18,6 +18,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs-glue/flow-table.h"
 #include "ovs-glue/of-switch.h"
+#include "openvswitch/shash.h"
 #include "sset.h"
 #include "timeval.h"
 #include "util.h"
@@ -45,6 +46,8 @@ struct engine {
     struct physical *physical;
     struct engine_options opts;
     struct hmap migrations;             /* contains engine_migration */
+    struct shash last_host;             /* ENI id -> host it was unbound
+                                         * from, to count cold moves */
     struct eni_store *store;
     struct agent_server *agents;
     bool store_was_ready;
@@ -60,6 +63,7 @@ engine_create(struct host_registry *hosts, struct physical *physical,
     e->physical = physical;
     e->opts = *opts;
     hmap_init(&e->migrations);
+    shash_init(&e->last_host);
     return e;
 }
 
@@ -73,6 +77,7 @@ engine_destroy(struct engine *e)
             free(m);
         }
         hmap_destroy(&e->migrations);
+        shash_destroy_free_data(&e->last_host);
         free(e);
     }
 }
@@ -352,8 +357,26 @@ engine_apply__(struct engine *e, const struct eni *eni,
               b->state == ENI_MIGRATING ? (b->dest_host ? " to " : "") : "",
               eni->epoch, b->epoch, why);
     switch (ev) {
+    case BINDING_EV_UNBIND:
+        /* A cold move is an unplug here and a plug there: remember where
+         * it was. */
+        free(shash_replace(&e->last_host, eni->id, xstrdup(eni->host)));
+        break;
+    case BINDING_EV_BIND: {
+        char *last = shash_find_and_delete(&e->last_host, eni->id);
+        if (last && b->host && strcmp(last, b->host)) {
+            e->stats.moves++;
+            metrics_counter_add("tether_eni_moves_total",
+                                "ENIs bound to another host than before",
+                                NULL, 1);
+        }
+        free(last);
+        break;
+    }
     case BINDING_EV_MOVE:
         e->stats.moves++;
+        metrics_counter_add("tether_eni_moves_total",
+                            "ENIs bound to another host than before", NULL, 1);
         break;
     case BINDING_EV_PREPARE:
         e->stats.migrations++;
@@ -371,9 +394,7 @@ engine_apply__(struct engine *e, const struct eni *eni,
         physical_tag_round(e->physical, PHYSICAL_TAG_ACTIVATE);
         break;
     case BINDING_EV_NONE:
-    case BINDING_EV_BIND:
     case BINDING_EV_PORT:
-    case BINDING_EV_UNBIND:
         break;
     }
     snprintf(labels, sizeof labels, "event=\"%s\"",

@@ -219,8 +219,13 @@ commit_cb(struct of_switch *sw, int error, void *round_)
     struct physical_round *r = round_;
     struct physical *p = r->p;
 
+    metrics_counter_add("tether_flow_commits_total",
+                        "Bundles committed to bridges (per bridge, per round)",
+                        NULL, sw ? 1 : 0);
     if (error) {
         r->n_errors++;
+        metrics_counter_add("tether_flow_commit_errors_total",
+                            "Bundles a bridge rejected or never got", NULL, 1);
         if (p) {
             p->stats.commit_errors++;
             const char *host = physical_host_of_switch(p, sw);
@@ -304,6 +309,10 @@ physical_run(struct physical *p)
     HMAP_FOR_EACH (h, node, &p->hosts) {
         if (h->dirty) {
             h->dirty = false;
+            if (!of_switch_is_connected(h->sw)) {
+                /* Its connection reconciles desired against what it has. */
+                continue;
+            }
             if (n_dirty >= allocated) {
                 dirty = x2nrealloc(dirty, &allocated, sizeof *dirty);
             }
