@@ -14,6 +14,7 @@
 #include "flow.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-glue/flow-table.h"
@@ -546,4 +547,49 @@ size_t
 engine_n_migrations(const struct engine *e)
 {
     return hmap_count(&e->migrations);
+}
+
+static int
+compare_migrations(const void *a_, const void *b_)
+{
+    const struct engine_migration *const *a = a_, *const *b = b_;
+    return strcmp((*a)->eni_id, (*b)->eni_id);
+}
+
+struct json *
+engine_migrations_json(void *e_)
+{
+    struct engine *e = e_;
+    struct json *array = json_array_create_empty();
+    size_t n = hmap_count(&e->migrations), i = 0;
+    struct engine_migration **ms = xmalloc((n ? n : 1) * sizeof *ms);
+    struct engine_migration *m;
+    long long int now = time_msec();
+
+    HMAP_FOR_EACH (m, node, &e->migrations) {
+        ms[i++] = m;
+    }
+    qsort(ms, n, sizeof *ms, compare_migrations);
+    for (i = 0; i < n; i++) {
+        const struct eni *eni = e->store ? eni_store_find_eni(e->store,
+                                                              ms[i]->eni_id)
+                                         : NULL;
+        if (!eni || eni->state != ENI_MIGRATING) {
+            continue;
+        }
+        struct json *o = json_object_create();
+        json_object_put_string(o, "eni", eni->id);
+        json_object_put_string(o, "phase",
+                               eni_migration_phase_to_string(eni->phase));
+        json_object_put_string(o, "source_host", eni->host);
+        json_object_put_string(o, "dest_host", eni->dest_host);
+        json_object_put(o, "epoch", json_integer_create(eni->epoch));
+        json_object_put(o, "elapsed_ms",
+                        json_integer_create(now - ms[i]->started));
+        json_object_put(o, "phase_ms",
+                        json_integer_create(now - ms[i]->phase_started));
+        json_array_add(array, o);
+    }
+    free(ms);
+    return array;
 }

@@ -59,4 +59,9 @@ struct engine_stats {
 void engine_get_stats(const struct engine *, struct engine_stats *);
 size_t engine_n_migrations(const struct engine *);
 
+/* The migrations in progress as a new JSON array (the caller frees it) of
+ * {"eni", "phase", "source_host", "dest_host", "epoch", "elapsed_ms",
+ * "phase_ms"}, sorted by ENI id: the REST API's GET /v1/migrations. */
+struct json *engine_migrations_json(void *engine);
+
 #endif /* controller/engine.h */

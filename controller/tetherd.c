@@ -507,6 +507,7 @@ main(int argc, char *argv[])
         .store = d.store,
         .hosts = d.hosts,
         .token = o.api_token,
+        .migrations = { engine_migrations_json, d.engine },
     };
     d.rest = rest_server_create(base, o.api_listen, &rc, &err);
     if (!d.rest) {

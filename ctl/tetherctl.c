@@ -24,6 +24,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
+#include "timeval.h"
 #include "util.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:8650"
@@ -301,6 +302,8 @@ call(const struct ctl *ctl, const char *method, const char *path,
                 path, r.status, code && code->type == JSON_STRING ? " " : "",
                 code && code->type == JSON_STRING ? json_string(code) : "",
                 msg && msg->type == JSON_STRING ? json_string(msg) : r.body);
+        json_destroy(j);
+        free(r.body);
         exit(EXIT_REFUSED);
     }
     struct json *j = r.len ? response_json(ctl, &r) : NULL;
@@ -861,12 +864,71 @@ cmd_host(const struct ctl *ctl, int argc, char *argv[])
     usage_error("host: expected \"list\" or \"show ID\"");
 }
 
+/* "migration watch": polls the migrations every 20 ms and prints one line
+ * per phase change (a migration appearing, changing phase, or ending), with
+ * the time since the watch began, until interrupted. */
+OVS_NO_RETURN static void
+migration_watch(const struct ctl *ctl)
+{
+    struct shash last = SHASH_INITIALIZER(&last);
+    long long int start = time_msec();
+
+    printf("%-9s %-24s %-12s %-12s %-12s %s\n", "MS", "ENI", "PHASE",
+           "SOURCE", "DESTINATION", "EPOCH");
+    for (;;) {
+        struct json *j = call(ctl, "GET", "/v1/migrations", NULL);
+        const struct json *list = get(j, "migrations");
+        struct shash now = SHASH_INITIALIZER(&now);
+        long long int t = time_msec() - start;
+        size_t n = list && list->type == JSON_ARRAY ? json_array(list)->n : 0;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct json *m = json_array(list)->elems[i];
+            char *eni = cell(get(m, "eni"));
+            char *phase = cell(get(m, "phase"));
+            const char *prev = shash_find_data(&last, eni);
+            if (!prev || strcmp(prev, phase)) {
+                char *src = cell(get(m, "source_host"));
+                char *dst = cell(get(m, "dest_host"));
+                char *epoch = cell(get(m, "epoch"));
+                printf("%-9lld %-24s %-12s %-12s %-12s %s\n", t, eni, phase,
+                       src, dst, epoch);
+                free(src);
+                free(dst);
+                free(epoch);
+            }
+            if (!shash_find(&now, eni)) {
+                shash_add(&now, eni, phase);
+            } else {
+                free(phase);
+            }
+            free(eni);
+        }
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &last) {
+            if (!shash_find(&now, node->name)) {
+                printf("%-9lld %-24s %s\n", t, node->name, "ended");
+            }
+        }
+        fflush(stdout);
+        shash_destroy_free_data(&last);
+        shash_swap(&last, &now);
+        shash_destroy(&now);
+        json_destroy(j);
+        xnanosleep(20 * 1000 * 1000);
+    }
+}
+
 static int
 cmd_migration(const struct ctl *ctl, int argc, char *argv[])
 {
     const char *sub = argc > optind ? argv[optind++] : NULL;
+    if (sub && !strcmp(sub, "watch")) {
+        need_args(argc, argv, 0, "migration watch");
+        migration_watch(ctl);
+    }
     if (!sub || strcmp(sub, "list")) {
-        usage_error("migration: expected \"list\"");
+        usage_error("migration: expected \"list\" or \"watch\"");
     }
     need_args(argc, argv, 0, "migration list");
     return output(ctl, call(ctl, "GET", "/v1/migrations", NULL),
@@ -881,6 +943,7 @@ cmd_metrics(const struct ctl *ctl, int argc, char *argv[])
     if (r.status >= 400) {
         fprintf(stderr, "%s: GET /metrics: %d: %s\n", program_name, r.status,
                 r.body);
+        free(r.body);
         return EXIT_REFUSED;
     }
     fputs(r.body, stdout);
@@ -923,6 +986,7 @@ usage(void)
            "  host list\n"
            "  host show ID\n"
            "  migration list\n"
+           "  migration watch           print phase changes as they happen\n"
            "  metrics\n"
            "\nOptions:\n"
            "  --server=URL       tetherd's API (default $TETHER_SERVER, else "

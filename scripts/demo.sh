@@ -206,6 +206,9 @@ say "live migration: db-1 from hv3 to hv2 while web-1 sends to it"
 # (activation), the migration completes and the source VIF goes away.
 # Traffic from web-1 keeps flowing all along; db-1's frames are counted on
 # whichever VIF delivers them.
+tctl migration watch > "$dir/watch.txt" &
+watch_pid=$!
+sleep 0.2
 plug 2 db-1-dst eni-db-1 02:00:00:00:01:02 incoming
 wait_phase() {
     _w=0
@@ -226,6 +229,9 @@ vsctl hv2 set interface db-1-dst external_ids:tether-migration=completed
 vsctl hv3 del-port br-int db-1
 wait_bound eni-db-1 hv2
 sleep 0.3
+kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true
+echo "tetherctl migration watch saw:"
+sed 's/^/    /' "$dir/watch.txt"
 echo "prepared:   source got $(received db-1 5004)/5, destination $(received db-1-dst 5004)/5"
 echo "switchover: source got $(received db-1 5005)/5, destination $(received db-1-dst 5005)/5"
 echo "activated:  source got $(received db-1 5006)/5, destination $(received db-1-dst 5006)/5"
