@@ -150,8 +150,8 @@ tests_sandbox_test_migration_harness_LDADD = tests/sandbox/libsandbox.la \
 	$(CMOCKA_LIBS) -lpthread
 EXTRA_tests_sandbox_test_migration_harness_DEPENDENCIES = \
 	controller/tetherd hostagent/tether-agent ctl/tetherctl
-# Not in TESTS until tetherd and tether-agent implement live migration.
 check_PROGRAMS += tests/sandbox/test-migration
+TESTS += tests/sandbox/test-migration
 tests_sandbox_test_migration_SOURCES = tests/sandbox/test-migration.c \
 	tests/sandbox/dc.c tests/sandbox/dc.h
 tests_sandbox_test_migration_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -18,6 +18,7 @@ struct probe_rec {
     uint16_t count;             /* receptions */
     uint8_t gen;                /* attachment of the first reception */
     int64_t t_ns;               /* first reception */
+    int64_t sent_ns;
 };
 
 struct probe {
@@ -74,6 +75,7 @@ send_probe__(struct probe *p, int64_t now)
         memset(p->recs + p->n_alloc, 0, (n - p->n_alloc) * sizeof *p->recs);
         p->n_alloc = n;
     }
+    p->recs[p->next_seq].sent_ns = now;
     /* A send error is counted by the VM and shows up here as a loss. */
     vm_send_locked(p->from, &f);
     p->next_seq++;
@@ -166,8 +168,10 @@ result__(const struct probe *p, struct probe_result *r)
         } else {
             if (r->first_lost < 0) {
                 r->first_lost = s;
+                r->first_lost_ns = rec->sent_ns;
             }
             r->last_lost = s;
+            r->last_lost_ns = rec->sent_ns;
             if (++gap > r->max_gap) {
                 r->max_gap = gap;
             }
@@ -208,6 +212,26 @@ probe_stop(struct probe *p, int drain_ms, struct probe_result *r)
     vm_world_lock(p->world);
     result__(p, r);
     vm_world_unlock(p->world);
+}
+
+uint64_t
+probe_lost_outside(const struct probe *p, const int64_t (*win)[2], size_t n)
+{
+    uint64_t count = 0;
+
+    vm_world_lock(p->world);
+    for (uint64_t s = 0; s < p->next_seq; s++) {
+        const struct probe_rec *rec = &p->recs[s];
+        if (!rec->count) {
+            bool inside = false;
+            for (size_t i = 0; i < n && !inside; i++) {
+                inside = rec->sent_ns >= win[i][0] && rec->sent_ns <= win[i][1];
+            }
+            count += !inside;
+        }
+    }
+    vm_world_unlock(p->world);
+    return count;
 }
 
 void

@@ -36,6 +36,7 @@ struct probe_result {
     uint64_t dup;               /* receptions beyond the first */
     uint64_t max_gap;           /* longest run of lost sequence numbers */
     int64_t first_lost, last_lost;  /* -1 if none */
+    int64_t first_lost_ns, last_lost_ns;    /* when they were sent (0) */
     uint64_t per_gen[8];        /* first receptions by the receiver's
                                  * attachment generation (mod 8) */
     uint64_t skipped;           /* sends skipped because far behind */
@@ -50,6 +51,10 @@ struct probe *probe_start(struct vm_world *, struct vm *from, struct vm *to,
 void probe_stop(struct probe *, int drain_ms, struct probe_result *r);
 /* The result so far, without stopping. */
 void probe_peek(struct probe *, struct probe_result *r);
+/* The number of lost probes of a stopped probe that were sent outside
+ * every window [win[i][0], win[i][1]] (vm_now_ns() times). */
+uint64_t probe_lost_outside(const struct probe *, const int64_t (*win)[2],
+                            size_t n);
 /* Frees a stopped probe. */
 void probe_destroy(struct probe *);
 

@@ -134,7 +134,10 @@ enum vm_migrate_mode {
 
 /* Timing of one migration (CLOCK_MONOTONIC ns; 0: did not happen). */
 struct vm_migrate_report {
-    int64_t plugged, paused, resumed, completed, rolled_back;
+    int64_t plugged;            /* destination port plugged, stream up */
+    int64_t paused;             /* source stopped reading and writing */
+    int64_t paused_marked;      /* "paused" committed to the source OVSDB */
+    int64_t resumed, completed, rolled_back;
 };
 
 /* Migrates 'vm' to hypervisor 'dest_hv' the way a hypervisor does (see
