@@ -28,3 +28,14 @@ bench_flowmod_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_flowmod_LDADD = ovs-glue/libovsglue.la \
 	tests/sandbox/libsandbox.la $(OVS_LIBADD) $(LIBEVENT_LIBS) \
 	$(OPENSSL_LIBS) -latomic -lm
+
+# migration: loss and duplicates of a live migration under 1 kHz probes,
+# make-before-break vs break-before-make, on a sandbox data center.
+noinst_PROGRAMS += bench/migration
+BENCHMARKS += bench/migration
+bench_migration_SOURCES = bench/migration.c \
+	tests/sandbox/dc.c tests/sandbox/dc.h
+bench_migration_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+bench_migration_LDADD = tests/sandbox/libsandbox.la -lpthread
+EXTRA_bench_migration_DEPENDENCIES = controller/tetherd \
+	hostagent/tether-agent ctl/tetherctl
