@@ -196,6 +196,15 @@ finish_actions__(struct ds *s, size_t start)
 
 /* --- VNI flows ------------------------------------------------------------ */
 
+static int
+compare_ofports__(const void *a_, const void *b_)
+{
+    int32_t a = *(const int32_t *) a_;
+    int32_t b = *(const int32_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
 void
 flows_add_vni(struct flow_table *ft, const struct flows_host *host,
               uint32_t vni, const struct flows_ctx *ctx)
@@ -204,7 +213,6 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
     uint64_t c = FT_COOKIE(FLOWS_CLASS_VNI, vni);
     struct ds remote = DS_EMPTY_INITIALIZER;
     struct ds local = DS_EMPTY_INITIALIZER;
-    struct shash_node *node;
 
     if (!v || !shash_find(&v->hosts, host->id)) {
         return;
@@ -216,24 +224,41 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
                    host->tunnel_ofport, vni, vni, FLOWS_T_L2_TUNNEL);
     }
 
-    /* Every other host of the VNI... */
-    SHASH_FOR_EACH (node, &v->hosts) {
-        if (strcmp(node->name, host->id)) {
-            put_tunnel_output__(&remote, host, ctx, node->name, vni);
+    /* The action lists below are built from sets (hash tables, whose
+     * iteration order depends on their history, which differs from one
+     * tetherd process to the next): they are put in a fixed order, hosts by
+     * id and VIFs by ofport, so that the same VNI always gives the same
+     * flow and a restarted tetherd finds the flows it would install already
+     * there.
+     *
+     * Every other host of the VNI... */
+    const struct shash_node **hosts = shash_sort(&v->hosts);
+    for (size_t i = 0; i < shash_count(&v->hosts); i++) {
+        if (strcmp(hosts[i]->name, host->id)) {
+            put_tunnel_output__(&remote, host, ctx, hosts[i]->name, vni);
         }
     }
+    free(hosts);
+
     /* ...and the local VIFs that unicast would be delivered to. */
     const struct hmap *here = shash_find_data(&v->hosts, host->id);
+    int32_t *ports = xmalloc(2 * hmap_count(here) * sizeof *ports);
+    size_t n_ports = 0;
     const struct fc_ref *r;
     HMAP_FOR_EACH (r, node, here) {
         struct flows_target t[2];
         size_t n = eni_targets__(r->eni, t);
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(t[i].host, host->id)) {
-                put_local_output__(&local, t[i].ofport);
+                ports[n_ports++] = t[i].ofport;
             }
         }
     }
+    qsort(ports, n_ports, sizeof *ports, compare_ofports__);
+    for (size_t i = 0; i < n_ports; i++) {
+        put_local_output__(&local, ports[i]);
+    }
+    free(ports);
 
     struct ds s = DS_EMPTY_INITIALIZER;
     ds_put_format(&s, "table=%d,priority=50,metadata=%#"PRIx32","

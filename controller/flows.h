@@ -111,7 +111,13 @@
  * exactly those owners in the hosts' desired tables (remove by cookie, add
  * again).  A binding change (migration phase) touches one ENI's flows on
  * each host of its VNI; only a change of IPs, VNI or groups touches the
- * security group flows of the ENIs that refer to its groups. */
+ * security group flows of the ENIs that refer to its groups.
+ *
+ * The result depends only on the inputs, not on the order in which they
+ * arrived: action lists built from sets (a VNI's flood to hosts and VIFs)
+ * are in a fixed order.  So incremental and full computation, and two
+ * tetherd processes, give the same flows, and a restarted tetherd finds
+ * nothing to change on a switch. */
 #ifndef CONTROLLER_FLOWS_H
 #define CONTROLLER_FLOWS_H 1
 

@@ -38,17 +38,30 @@ ft_group_is_foreign(uint32_t group_id)
     return group_id >= FT_GROUP_FOREIGN_MIN && group_id <= OFPG_MAX;
 }
 
-/* Zeroes the padding after the value and the mask of every set_field in
- * 'ofpacts' (nested ones too).  libopenvswitch's decoder leaves those bytes
- * uninitialized, and ofpacts_equal() compares bytes: without this, two
- * equal action lists could compare unequal and a correct flow would be
- * rewritten. */
+/* Brings 'ofpacts' (nested ones too) into the canonical form in which
+ * ofpacts_equal(), a byte compare, is true exactly when two action lists
+ * mean the same:
+ *
+ *   - Every action's 'raw' is reset to "none", as the parser leaves it.
+ *     The decoder records in 'raw' which of several equivalent wire
+ *     encodings an action arrived in, and that depends on the OpenFlow
+ *     version, not on the action: "move" decodes as NXAST_REG_MOVE from
+ *     OpenFlow 1.3 but as copy_field from 1.5, and a masked set_field as
+ *     reg_load from 1.3 but as set_field from 1.5.  A desired flow
+ *     canonicalized through 1.3 and the same flow dumped by a switch that
+ *     speaks 1.5 would otherwise never compare equal.  With no 'raw', the
+ *     encoder picks its default encoding for the connection's version,
+ *     which means the same.
+ *
+ *   - The padding after the value and the mask of a set_field is zeroed:
+ *     the decoder leaves those bytes uninitialized. */
 static void
 ft_ofpacts_normalize__(struct ofpact *ofpacts, size_t ofpacts_len)
 {
     struct ofpact *a;
 
     OFPACT_FOR_EACH_FLATTENED (a, ofpacts, ofpacts_len) {
+        a->raw = (uint8_t) -1;
         if (a->type == OFPACT_SET_FIELD) {
             struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
             size_t n = sf->field->n_bytes;
@@ -104,28 +117,14 @@ ft_flow_clone__(const struct ft_flow *src)
     return f;
 }
 
+/* Both action lists are in canonical form (ft_ofpacts_normalize__()), so
+ * a byte compare suffices: this runs for every flow of a switch at each
+ * reconciliation. */
 static bool
 ft_flow_same_value__(const struct ft_flow *a, const struct ft_flow *b)
 {
-    if (ofpacts_equal(a->ofpacts, a->ofpacts_len,
-                      b->ofpacts, b->ofpacts_len)) {
-        return true;
-    }
-
-    /* Internal action structs may differ in bytes that mean nothing
-     * (padding some decoders leave uninitialized, e.g. in "move"): compare
-     * what would go on the wire instead. */
-    uint64_t a_stub[1024 / 8], b_stub[1024 / 8];
-    struct ofpbuf ab = OFPBUF_STUB_INITIALIZER(a_stub);
-    struct ofpbuf bb = OFPBUF_STUB_INITIALIZER(b_stub);
-    ofpacts_put_openflow_instructions(a->ofpacts, a->ofpacts_len, &ab,
-                                      OFP13_VERSION);
-    ofpacts_put_openflow_instructions(b->ofpacts, b->ofpacts_len, &bb,
-                                      OFP13_VERSION);
-    bool same = ab.size == bb.size && !memcmp(ab.data, bb.data, ab.size);
-    ofpbuf_uninit(&ab);
-    ofpbuf_uninit(&bb);
-    return same;
+    return ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                         b->ofpacts, b->ofpacts_len);
 }
 
 struct ft_flow *

@@ -32,8 +32,12 @@
  *
  * Matches and actions are kept in the canonical form in which the switch
  * reports them back (flow_table_add_flow() runs them through an OpenFlow
- * 1.3 encode and decode), so a flow read back from a switch compares equal
- * to the desired flow that installed it. */
+ * 1.3 encode and decode), less what depends on the OpenFlow version they
+ * were decoded from (which of several equivalent encodings an action came
+ * in, e.g. "move" as an NXM reg_move from 1.3 but as a copy_field from
+ * 1.5).  So a flow read back from a switch, whichever version the
+ * connection speaks, compares equal to the desired flow that installed it,
+ * and comparing two flows' actions is a byte compare. */
 #ifndef OVS_GLUE_FLOW_TABLE_H
 #define OVS_GLUE_FLOW_TABLE_H 1
 
@@ -147,8 +151,9 @@ bool flow_table_remove_group(struct flow_table *, uint32_t group_id);
 struct ft_group *flow_table_find_group(const struct flow_table *,
                                        uint32_t group_id);
 
-/* Installed-table construction from what a switch reports (no
- * canonicalization: the switch's form is the canonical one). */
+/* Installed-table construction from what a switch reports.  The switch's
+ * form is the canonical one, but for the version-dependent details (see
+ * above), which these drop as flow_table_add_flow() does. */
 void flow_table_add_flow_stats(struct flow_table *,
                                const struct ofputil_flow_stats *);
 void flow_table_add_group_desc(struct flow_table *,

@@ -290,6 +290,189 @@ test_canonical_form(void **state OVS_UNUSED)
     flow_table_destroy(installed);
 }
 
+/* What a switch that speaks 'protocol' reports back for flow 'f' that
+ * tetherd installed: of-switch.c's flow_mod, decoded as ovs-vswitchd does,
+ * then sent back in a flow stats reply and decoded as of-switch.c does.
+ * Adds the result to 'installed' as of-switch.c does for a dump. */
+static void
+switch_round_trip_flow(struct flow_table *installed, const struct ft_flow *f,
+                       enum ofputil_protocol protocol)
+{
+    struct ft_op op = { .type = FT_FLOW_ADD,
+                        .flow = CONST_CAST(struct ft_flow *, f) };
+    struct ofpbuf *msg = ft_op_encode(&op, protocol, 1);
+    struct ofputil_flow_mod fm;
+    struct ofpbuf sw_ofpacts;
+
+    ofpbuf_init(&sw_ofpacts, 0);
+    assert_int_equal(ofputil_decode_flow_mod(&fm, msg->data, protocol, NULL,
+                                             NULL, &sw_ofpacts, OFPP_MAX,
+                                             255), 0);
+    ofpbuf_delete(msg);
+
+    struct ofputil_flow_stats fs;
+    memset(&fs, 0, sizeof fs);
+    minimatch_expand(&fm.match, &fs.match);
+    fs.table_id = fm.table_id;
+    fs.priority = fm.priority;
+    fs.cookie = fm.new_cookie;
+    fs.ofpacts = sw_ofpacts.data;
+    fs.ofpacts_len = sw_ofpacts.size;
+
+    struct ofputil_flow_stats_request fsr;
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.table_id = 0xff;
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(&fsr,
+                                                               protocol);
+    struct ovs_list replies;
+    ofpmp_init(&replies, request->data);
+    ofputil_append_flow_stats_reply(&fs, &replies, NULL);
+    assert_int_equal(ovs_list_size(&replies), 1);
+
+    struct ofpbuf *reply = ofpbuf_from_list(ovs_list_front(&replies));
+    struct ofpbuf b = ofpbuf_const_initializer(reply->data, reply->size);
+    struct ofputil_flow_stats dumped;
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    assert_int_equal(ofputil_decode_flow_stats_reply(&dumped, &b, false,
+                                                     &ofpacts), 0);
+    flow_table_add_flow_stats(installed, &dumped);
+
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_list_delete(&replies);
+    ofpbuf_delete(request);
+    minimatch_destroy(&fm.match);
+    ofpbuf_uninit(&sw_ofpacts);
+}
+
+/* The same for group 'g': group_mod, group desc reply. */
+static void
+switch_round_trip_group(struct flow_table *installed,
+                        const struct ft_group *g,
+                        enum ofputil_protocol protocol)
+{
+    enum ofp_version version = ofputil_protocol_to_ofp_version(protocol);
+    struct ft_op op = { .type = FT_GROUP_ADD,
+                        .group = CONST_CAST(struct ft_group *, g) };
+    struct ofpbuf *msg = ft_op_encode(&op, protocol, 1);
+    struct ofputil_group_mod gm;
+
+    assert_int_equal(ofputil_decode_group_mod(msg->data, &gm), 0);
+    ofpbuf_delete(msg);
+
+    struct ofputil_group_desc gds;
+    memset(&gds, 0, sizeof gds);
+    gds.type = gm.type;
+    gds.group_id = gm.group_id;
+    gds.props = gm.props;
+    struct ofpbuf *request = ofputil_encode_group_desc_request(version,
+                                                               OFPG_ALL);
+    struct ovs_list replies;
+    ofpmp_init(&replies, request->data);
+    ofputil_append_group_desc_reply(&gds, &gm.buckets, &replies);
+    assert_int_equal(ovs_list_size(&replies), 1);
+
+    struct ofpbuf *reply = ofpbuf_from_list(ovs_list_front(&replies));
+    struct ofpbuf b = ofpbuf_const_initializer(reply->data, reply->size);
+    struct ofputil_group_desc gd;
+    assert_int_equal(ofputil_decode_group_desc_reply(&gd, &b, version), 0);
+    flow_table_add_group_desc(installed, &gd);
+
+    ofputil_uninit_group_desc(&gd);
+    ofpbuf_list_delete(&replies);
+    ofpbuf_delete(request);
+    ofputil_uninit_group_mod(&gm);
+}
+
+/* Installs every flow and group of 'desired' on a simulated switch that
+ * speaks 'protocol' and returns what it reports back. */
+static struct flow_table *
+switch_round_trip(const struct flow_table *desired,
+                  enum ofputil_protocol protocol)
+{
+    struct flow_table *installed = flow_table_create();
+    const struct ft_flow *f;
+    const struct ft_group *g;
+
+    HMAP_FOR_EACH (f, node, &desired->flows) {
+        switch_round_trip_flow(installed, f, protocol);
+    }
+    HMAP_FOR_EACH (g, node, &desired->groups) {
+        switch_round_trip_group(installed, g, protocol);
+    }
+    return installed;
+}
+
+/* A flow read back from a switch equals the desired flow whatever OpenFlow
+ * version the connection speaks: the decoder remembers which of several
+ * equivalent encodings an action came in, and that differs between
+ * versions ("move" is an NXM reg_move in OpenFlow 1.3, a copy_field in
+ * 1.5; a masked set_field is a reg_load in 1.3).  A real change is still
+ * seen. */
+static void
+test_canonical_across_versions(void **state OVS_UNUSED)
+{
+    static const char *flows[] = {
+        /* tetherd's ARP responder. */
+        "table=20,priority=100,arp,metadata=0x258,arp_tpa=10.6.0.4,"
+        "arp_op=1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "set_field:02:00:00:06:00:04->eth_src,set_field:2->arp_op,"
+        "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+        "set_field:02:00:00:06:00:04->arp_sha,"
+        "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+        "set_field:10.6.0.4->arp_spa,in_port",
+        "table=1,priority=10,in_port=1,actions=move:NXM_NX_REG0[0..7]->"
+        "NXM_NX_REG1[8..15],load:0x5->NXM_NX_REG7[0..7],"
+        "set_field:0x30/0xf0->reg6,output:NXM_NX_REG7[0..15]",
+        "table=2,priority=10,ip,actions=ct(commit,zone=NXM_NX_REG7[0..15],"
+        "exec(move:NXM_NX_REG6[]->NXM_NX_CT_MARK[])),resubmit(,50)",
+        "table=3,priority=10,ip,actions=controller(max_len=128),"
+        "set_field:0x258->metadata,resubmit:3,dec_ttl,"
+        "set_field:0x258->tun_id,set_field:192.168.0.1->tun_dst,output:1",
+    };
+    static const enum ofputil_protocol protocols[] = {
+        OFPUTIL_P_OF13_OXM, OFPUTIL_P_OF14_OXM, OFPUTIL_P_OF15_OXM,
+    };
+
+    for (size_t p = 0; p < ARRAY_SIZE(protocols); p++) {
+        struct flow_table *desired = flow_table_create();
+        struct ft_plan plan;
+
+        for (size_t i = 0; i < ARRAY_SIZE(flows); i++) {
+            add(desired, C_ENI | i, flows[i]);
+        }
+        add_group(desired, C_ENI | 9, "group_id=9,type=all,"
+                  "bucket=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                  "set_field:0x3/0xf->reg7,output:1,bucket=output:2");
+
+        struct flow_table *installed = switch_round_trip(desired,
+                                                         protocols[p]);
+        flow_table_diff(desired, installed, &plan);
+        if (!ft_plan_is_empty(&plan)) {
+            fail_msg("%s: %zu ops for unchanged flows",
+                     ofputil_protocol_to_string(protocols[p]), plan.n_ops);
+        }
+        ft_plan_destroy(&plan);
+        assert_true(flow_table_equal(desired, installed));
+
+        /* One action different: one modify. */
+        add(desired, C_ENI | 1, "table=1,priority=10,in_port=1,"
+            "actions=move:NXM_NX_REG0[0..7]->NXM_NX_REG1[8..15],"
+            "load:0x5->NXM_NX_REG7[0..7],set_field:0x30/0xf0->reg6,"
+            "output:NXM_NX_REG6[0..15]");
+        flow_table_diff(desired, installed, &plan);
+        assert_int_equal(plan.n_ops, 1);
+        assert_int_equal(plan.ops[0].type, FT_FLOW_MODIFY);
+        ft_plan_destroy(&plan);
+
+        flow_table_destroy(installed);
+        flow_table_destroy(desired);
+    }
+}
+
 static void
 test_encode(void **state OVS_UNUSED)
 {
@@ -374,6 +557,7 @@ main(void)
         cmocka_unit_test(test_remove_cookie_owner),
         cmocka_unit_test(test_foreign_and_unknown_cookies),
         cmocka_unit_test(test_canonical_form),
+        cmocka_unit_test(test_canonical_across_versions),
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_many),
     };

@@ -19,9 +19,14 @@
 #include "controller/flows.h"
 #include "ovs-glue/flow-table.h"
 
+#include "byte-order.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-port.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -600,6 +605,178 @@ test_work_is_bounded(void **state)
     eni_destroy(d);
 }
 
+/* The same ENIs, hosts and groups, given in another order to a fresh
+ * index, give the same tables: a restarted tetherd (whose hash tables fill
+ * in another order) computes exactly the flows its predecessor installed.
+ * Action lists built from sets are in a fixed order: a VNI's flood goes to
+ * the other hosts by id, then to the local VIFs by ofport. */
+static void
+test_deterministic(void **state)
+{
+    struct world *w = *state;
+
+    /* VNI 200 on every host, with three VIFs on hv1. */
+    put_eni(w, mk_eni(6, 200, "02:00:00:00:00:10", "10.1.0.10", "hv1", 4,
+                      NULL));
+    put_eni(w, mk_eni(7, 200, "02:00:00:00:00:11", "10.1.0.11", "hv2", 2,
+                      NULL));
+    put_eni(w, mk_eni(8, 200, "02:00:00:00:00:12", "10.1.0.12", "hv1", 3,
+                      "sg-web"));
+    sync_world(w);
+
+    const char *flood = "table=40,priority=50,;metadata=0xc8,";
+    assert_int_equal(count_flows(ft_of(state, "hv1"), flood), 1);
+    const struct ft_flow *f;
+    HMAP_FOR_EACH (f, node, &ft_of(state, "hv1")->flows) {
+        char *s = flow_to_string(f);
+        if (has_all(s, flood)) {
+            static const char *order[] = {
+                "192.168.0.2->tun_dst", "192.168.0.3->tun_dst",
+                "0x2->reg7", "0x3->reg7", "0x4->reg7",
+            };
+            const char *p = s;
+            for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+                p = strstr(p, order[i]);
+                if (!p) {
+                    fail_msg("flood not in order (%s): %s", order[i], s);
+                }
+            }
+        }
+        free(s);
+    }
+
+    /* A fresh index, filled backwards. */
+    struct flows_ctx *ctx = flows_ctx_create();
+    for (int i = N_HOSTS - 1; i >= 0; i--) {
+        flows_ctx_set_host(ctx, host_ids[i], host_ips[i], NULL);
+    }
+    for (uint64_t key = 8; key >= 1; key--) {
+        flows_ctx_set_eni(ctx, flows_ctx_find_eni(w->ctx, key), NULL);
+    }
+    struct security_group *sg = mk_sg_web();
+    flows_ctx_set_sg(ctx, sg, NULL);
+    security_group_destroy(sg);
+
+    for (int i = 0; i < N_HOSTS; i++) {
+        struct flows_host h = { host_ids[i], TUN };
+        struct flow_table *full = flow_table_create();
+        flows_host_full(full, &h, ctx);
+        if (!flow_table_equal(full, w->ft[i])) {
+            dump(full, flood);
+            dump(w->ft[i], flood);
+            fail_msg("%s: the same inputs in another order give another "
+                     "table", host_ids[i]);
+        }
+        flow_table_destroy(full);
+    }
+    flows_ctx_destroy(ctx);
+}
+
+/* What a switch that speaks 'protocol' reports back for flow 'f' once
+ * installed: the flow_mod tetherd sends, decoded as ovs-vswitchd does, sent
+ * back in a flow stats reply and read as of-switch.c reads a dump. */
+static void
+switch_round_trip(struct flow_table *installed, const struct ft_flow *f,
+                  enum ofputil_protocol protocol)
+{
+    struct ft_op op = { .type = FT_FLOW_ADD,
+                        .flow = CONST_CAST(struct ft_flow *, f) };
+    struct ofpbuf *msg = ft_op_encode(&op, protocol, 1);
+    struct ofputil_flow_mod fm;
+    struct ofpbuf sw_ofpacts;
+
+    ofpbuf_init(&sw_ofpacts, 0);
+    assert_int_equal(ofputil_decode_flow_mod(&fm, msg->data, protocol, NULL,
+                                             NULL, &sw_ofpacts, OFPP_MAX,
+                                             255), 0);
+    ofpbuf_delete(msg);
+
+    struct ofputil_flow_stats fs;
+    memset(&fs, 0, sizeof fs);
+    minimatch_expand(&fm.match, &fs.match);
+    fs.table_id = fm.table_id;
+    fs.priority = fm.priority;
+    fs.cookie = fm.new_cookie;
+    fs.ofpacts = sw_ofpacts.data;
+    fs.ofpacts_len = sw_ofpacts.size;
+
+    struct ofputil_flow_stats_request fsr;
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.table_id = 0xff;
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(&fsr,
+                                                               protocol);
+    struct ovs_list replies;
+    ofpmp_init(&replies, request->data);
+    ofputil_append_flow_stats_reply(&fs, &replies, NULL);
+
+    struct ofpbuf *reply = ofpbuf_from_list(ovs_list_front(&replies));
+    struct ofpbuf b = ofpbuf_const_initializer(reply->data, reply->size);
+    struct ofputil_flow_stats dumped;
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    assert_int_equal(ofputil_decode_flow_stats_reply(&dumped, &b, false,
+                                                     &ofpacts), 0);
+    flow_table_add_flow_stats(installed, &dumped);
+
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_list_delete(&replies);
+    ofpbuf_delete(request);
+    minimatch_destroy(&fm.match);
+    ofpbuf_uninit(&sw_ofpacts);
+}
+
+/* Every flow the computation makes (mid-migration too, for the controller
+ * flows), installed on a switch that speaks OpenFlow 1.3 or 1.5 and read
+ * back, compares equal to the desired flow: reconciling a table that is
+ * already there sends nothing. */
+static void
+test_switch_reports_desired(void **state)
+{
+    struct world *w = *state;
+    struct eni *b = eni_clone(flows_ctx_find_eni(w->ctx, 2));
+
+    b->state = ENI_MIGRATING;
+    b->phase = ENI_MIG_SWITCHOVER;
+    b->dest_host = xstrdup("hv3");
+    b->dest_ofport = 7;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    eni_destroy(b);
+    sync_world(w);
+
+    static const enum ofputil_protocol protocols[] = {
+        OFPUTIL_P_OF13_OXM, OFPUTIL_P_OF15_OXM,
+    };
+    for (size_t p = 0; p < ARRAY_SIZE(protocols); p++) {
+        for (int i = 0; i < N_HOSTS; i++) {
+            struct flow_table *installed = flow_table_create();
+            const struct ft_flow *f;
+            struct ft_plan plan;
+
+            HMAP_FOR_EACH (f, node, &w->ft[i]->flows) {
+                switch_round_trip(installed, f, protocols[p]);
+            }
+            flow_table_diff(w->ft[i], installed, &plan);
+            for (size_t k = 0; k < plan.n_ops; k++) {
+                char *s = flow_to_string(plan.ops[k].flow);
+                print_message("# %s %s\n",
+                              ft_op_type_to_string(plan.ops[k].type), s);
+                free(s);
+            }
+            if (!ft_plan_is_empty(&plan)) {
+                fail_msg("%s, %s: %zu ops for an installed table",
+                         host_ids[i],
+                         ofputil_protocol_to_string(protocols[p]),
+                         plan.n_ops);
+            }
+            ft_plan_destroy(&plan);
+            flow_table_destroy(installed);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -617,6 +794,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_migration_phases,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_work_is_bounded,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deterministic,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_switch_reports_desired,
                                         setup, teardown),
     };
 
