@@ -318,6 +318,15 @@ traffic_check(struct traffic *t, int after_ms)
            vm_world_max_late_ns(world) / 1e6);
     print_tetherd_migration_stats();
     fflush(stdout);
+    /* A probe's recorded time is only as good as the world thread's
+     * punctuality: on a loaded machine (or under sanitizers) it runs late,
+     * and a probe it sent late may carry a time from before the pause.
+     * Widen each window by that lateness, no more. */
+    int64_t late = vm_world_max_late_ns(world);
+    for (size_t i = 0; i < n_windows; i++) {
+        windows[i][0] -= late;
+        windows[i][1] += late;
+    }
     uint64_t outside = (probe_lost_outside(t->in, windows, n_windows)
                         + probe_lost_outside(t->out, windows, n_windows));
     probe_destroy(t->in);
@@ -435,10 +444,11 @@ test_live_migration(void **state)
     add_window(pause_ns, vm_now_ns());
     wait_eni("eni-mv", "migrating", src, "switchover", &epoch);
     long long switched = dc_now_ms();
-    if (switched - paused > STUN_MS) {
-        fail_msg("switchover took %lld ms, longer than the stun",
-                 switched - paused);
-    }
+    /* Seen through the REST API, so an upper bound on tetherd's time; a
+     * switchover slower than the stun would show as losses after the
+     * window, which traffic_check() fails on. */
+    printf("# pause -> switchover seen through the API: %lld ms\n",
+           switched - paused);
     sleep_until_ms(paused + STUN_MS);
 
     assert_int_equal(vm_mig_resume_dest(&mv, 1), 0);
@@ -626,8 +636,10 @@ test_many(void **state)
            "plug\n", n, dc_now_ms() - t0);
 
     dc_sleep_ms(1000);
-    int64_t win[1][2] = { { rep.paused - 1000000,
-                            rep.paused_marked + SWITCH_BUDGET_MS * 1000000LL } };
+    int64_t late = vm_world_max_late_ns(world);   /* see traffic_check() */
+    int64_t win[1][2] = { { rep.paused - 1000000 - late,
+                            rep.paused_marked + SWITCH_BUDGET_MS * 1000000LL
+                            + late } };
     uint64_t lost = 0, dup = 0, outside = 0;
     for (size_t i = 0; i < n; i++) {
         struct probe_result r;
