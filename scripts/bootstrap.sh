@@ -13,7 +13,8 @@ PACKAGES="autoconf automake libtool make gcc pkg-config
   libssl-dev libcap-ng-dev libunbound-dev
   openvswitch-switch openvswitch-source python3
   clang libclang-rt-14-dev
-  mininet iproute2 ethtool iputils-ping procps util-linux"
+  mininet iproute2 ethtool iputils-ping procps util-linux
+  python3-matplotlib"
 
 log() { echo "bootstrap: $*"; }
 
