@@ -22,7 +22,7 @@ $(controller_tetherd_OBJECTS): proto/tether.pb-c.h
 # the database through it.
 dist_pkgdata_DATA = controller/tether.ovsschema
 EXTRA_DIST += controller/tether-idl.ann
-dist_noinst_SCRIPTS += scripts/tether-db.sh
+dist_pkgdata_SCRIPTS = scripts/tether-db.sh
 controller_tetherd_SOURCES += controller/eni-store.c controller/eni-store.h
 nodist_controller_tetherd_SOURCES = \
 	controller/tether-idl.c controller/tether-idl.h

@@ -403,3 +403,21 @@ physical_get_stats(const struct physical *p, struct physical_stats *s)
         free(sorted);
     }
 }
+
+void
+physical_count_mods(const struct physical *p, unsigned long long n_ops[],
+                    size_t n)
+{
+    const struct physical_host *h;
+
+    memset(n_ops, 0, n * sizeof *n_ops);
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h->sw) {
+            struct of_switch_stats st;
+            of_switch_get_stats(h->sw, &st);
+            for (size_t i = 0; i < n && i < FT_N_OP_TYPES; i++) {
+                n_ops[i] += st.n_ops[i];
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@
 #define CONTROLLER_PHYSICAL_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct eni;
@@ -72,5 +73,10 @@ struct physical_stats {
     double switchover_ms_p99;
 };
 void physical_get_stats(const struct physical *, struct physical_stats *);
+
+/* Flow and group mods sent to all bridges so far, by kind (enum
+ * ft_op_type), summed over the bridges' of_switch counters. */
+void physical_count_mods(const struct physical *,
+                         unsigned long long n_ops[], size_t n);
 
 #endif /* controller/physical.h */

@@ -27,6 +27,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "ovs-glue/flow-table.h"
 #include "ovs-glue/of-server.h"
 #include "ovs-glue/ovs-loop.h"
 #include "ovs-glue/tether-service.h"
@@ -429,6 +430,27 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     free(s);
 }
 
+/* Refreshes the gauges /metrics reads from other modules' counters. */
+static void
+tetherd_collect_metrics(void *d_)
+{
+    struct tetherd *d = d_;
+    unsigned long long n_ops[FT_N_OP_TYPES];
+
+    physical_count_mods(d->physical, n_ops, FT_N_OP_TYPES);
+    for (int i = 0; i < FT_N_OP_TYPES; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "op=\"%s\"",
+                 ft_op_type_to_string(i));
+        metrics_gauge_set("tether_flow_mods_total",
+                          "Flow and group mods sent to bridges", labels,
+                          n_ops[i]);
+    }
+    metrics_gauge_set("tether_migrations_in_progress",
+                      "Live migrations between prepare and commit", NULL,
+                      engine_n_migrations(d->engine));
+}
+
 static void
 tetherd_packet_in(struct of_switch *sw, const struct of_packet_in *pin,
                   void *d_)
@@ -508,6 +530,8 @@ main(int argc, char *argv[])
         .hosts = d.hosts,
         .token = o.api_token,
         .migrations = { engine_migrations_json, d.engine },
+        .collect_metrics = tetherd_collect_metrics,
+        .metrics_aux = &d,
     };
     d.rest = rest_server_create(base, o.api_listen, &rc, &err);
     if (!d.rest) {
