@@ -39,3 +39,18 @@ bench_migration_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 bench_migration_LDADD = tests/sandbox/libsandbox.la -lpthread
 EXTRA_bench_migration_DEPENDENCIES = controller/tetherd \
 	hostagent/tether-agent ctl/tetherctl
+
+# scale-dc: tetherd at data-center scale (1,000 simulated hypervisors,
+# 100,000 ENIs) in front of bench/sim*.c; sizes from TETHER_SCALE_*.
+noinst_PROGRAMS += bench/scale-dc
+BENCHMARKS += bench/scale-dc
+bench_scale_dc_SOURCES = bench/scale-dc.c bench/sim.h bench/sim-loop.c \
+	bench/sim-switches.c bench/sim-agents.c
+nodist_bench_scale_dc_SOURCES = proto/tether.pb-c.h
+bench_scale_dc_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS) \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"' -DTOP_BUILDDIR='"$(abs_top_builddir)"'
+bench_scale_dc_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS)
+bench_scale_dc_LDADD = ovs-glue/libovsglue.la proto/libtetherproto.la \
+	lib/libtether.la \
+	$(OVS_LIBADD) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS) -latomic -lm
+EXTRA_bench_scale_dc_DEPENDENCIES = controller/tetherd
