@@ -101,6 +101,11 @@ def main():
     finally:
         say('stopping everything this demo started')
         teardown(dc)
+        if not os.environ.get('TETHER_KEEP'):
+            import shutil
+            shutil.rmtree(dc.dir, ignore_errors=True)
+        else:
+            print('logs: %s' % dc.dir)
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ $TETHER_MN_OUT/NAME.json when that is set, and exits 0 (pass) or 1.
 check.py runs them all and prints TAP."""
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -158,6 +159,7 @@ def t_vni_isolation():
                            ('d', 'hv1', '10.0.0.11', 200)])
     try:
         a, b, c, d = (vms[x] for x in 'abcd')
+        warm(dc, vms.values())
         lb, lc = Listener(dc, b), Listener(dc, c)
         raw_send(a, src_mac=a.mac, src_ip=a.ip, dst_mac=b.mac, dst_ip=b.ip,
                  port=7001, count=20)
@@ -188,6 +190,7 @@ def t_port_security():
                            ('x', 'hv3', '10.0.0.13', 100)])
     try:
         a, b, x = vms['a'], vms['b'], vms['x']
+        warm(dc, vms.values())
         lb = Listener(dc, b)
         raw_send(a, src_mac=a.mac, src_ip=a.ip, dst_mac=b.mac, dst_ip=b.ip,
                  port=7001, count=10)                      # genuine
@@ -441,6 +444,11 @@ def main():
     except Exception:
         for line in traceback.format_exc().splitlines():
             log(line)
+    for dc in DataCenter.instances:
+        if ok and not os.environ.get('TETHER_KEEP'):
+            shutil.rmtree(dc.dir, ignore_errors=True)
+        else:
+            log('logs and files: %s' % dc.dir)
     out = os.environ.get('TETHER_MN_OUT')
     if out:
         os.makedirs(out, exist_ok=True)

@@ -272,6 +272,8 @@ class VM:
 
 
 class DataCenter:
+    instances = []          # every DataCenter made in this process
+
     def __init__(self, n_hv=3, leaves=1, migration_mode=None, workdir=None,
                  build=None):
         self.n_hv, self.leaves = n_hv, leaves
@@ -286,6 +288,7 @@ class DataCenter:
         self.tetherd = None
         self.token = 'mn-' + os.urandom(8).hex()
         self.events = []        # (monotonic time, text): phase marks
+        DataCenter.instances.append(self)
 
     # -- processes ---------------------------------------------------------
     def bin(self, rel):
