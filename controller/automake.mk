@@ -74,3 +74,14 @@ controller_libflows_la_SOURCES = \
 	controller/flows-ctx.c controller/flows-private.h \
 	controller/flows-sg.c
 controller_libflows_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+
+# controller/libadmission.la: migration admission, pure (admission.h: the
+# placement rule engine; cpu-features.h: CPU feature sets across hosts).
+# A convenience library, so tetherd, the unit tests and bench/ link it.
+noinst_LTLIBRARIES += controller/libadmission.la
+controller_libadmission_la_SOURCES = \
+	controller/admission.c controller/admission.h \
+	controller/admission-decide.c controller/admission-json.c \
+	controller/admission-private.h \
+	controller/cpu-features.c controller/cpu-features.h
+controller_libadmission_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)

@@ -59,3 +59,21 @@ tests_unit_test_flows_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_flows_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_flows_LDADD = controller/libflows.la lib/libtether.la \
 	$(OVS_LIBADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# controller/admission*.c: the migration admission rule engine.
+check_PROGRAMS += tests/unit/test-admission
+TESTS += tests/unit/test-admission
+tests_unit_test_admission_SOURCES = tests/unit/test-admission.c
+tests_unit_test_admission_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_admission_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_admission_LDADD = controller/libadmission.la \
+	$(OVS_LIBADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# controller/cpu-features.c: CPU feature sets of hosts joining and leaving.
+check_PROGRAMS += tests/unit/test-cpu-features
+TESTS += tests/unit/test-cpu-features
+tests_unit_test_cpu_features_SOURCES = tests/unit/test-cpu-features.c
+tests_unit_test_cpu_features_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_cpu_features_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cpu_features_LDADD = controller/libadmission.la \
+	$(OVS_LIBADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
