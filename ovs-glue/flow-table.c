@@ -154,17 +154,22 @@ flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
         if (old->table_id == f->table_id && old->priority == f->priority
             && minimatch_equal(&old->match, &f->match)) {
             hmap_replace(&ft->flows, &old->node, &f->node);
+            hmap_remove(&ft->by_cookie, &old->cookie_node);
+            hmap_insert(&ft->by_cookie, &f->cookie_node,
+                        hash_uint64(f->cookie));
             ft_flow_free__(old);
             return;
         }
     }
     hmap_insert(&ft->flows, &f->node, hash);
+    hmap_insert(&ft->by_cookie, &f->cookie_node, hash_uint64(f->cookie));
 }
 
 static void
 flow_table_remove_flow__(struct flow_table *ft, struct ft_flow *f)
 {
     hmap_remove(&ft->flows, &f->node);
+    hmap_remove(&ft->by_cookie, &f->cookie_node);
     ft_flow_free__(f);
 }
 
@@ -516,6 +521,7 @@ flow_table_create(void)
     struct flow_table *ft = xmalloc(sizeof *ft);
 
     hmap_init(&ft->flows);
+    hmap_init(&ft->by_cookie);
     hmap_init(&ft->groups);
     return ft;
 }
@@ -526,6 +532,7 @@ flow_table_clear(struct flow_table *ft)
     struct ft_flow *f;
     struct ft_group *g;
 
+    hmap_clear(&ft->by_cookie);
     HMAP_FOR_EACH_POP (f, node, &ft->flows) {
         ft_flow_free__(f);
     }
@@ -540,6 +547,7 @@ flow_table_destroy(struct flow_table *ft)
     if (ft) {
         flow_table_clear(ft);
         hmap_destroy(&ft->flows);
+        hmap_destroy(&ft->by_cookie);
         hmap_destroy(&ft->groups);
         free(ft);
     }
@@ -553,9 +561,11 @@ flow_table_clone(const struct flow_table *src)
     const struct ft_group *g;
 
     hmap_reserve(&ft->flows, hmap_count(&src->flows));
+    hmap_reserve(&ft->by_cookie, hmap_count(&src->flows));
     HMAP_FOR_EACH (f, node, &src->flows) {
         struct ft_flow *c = ft_flow_clone__(f);
         hmap_insert(&ft->flows, &c->node, f->node.hash);
+        hmap_insert(&ft->by_cookie, &c->cookie_node, f->cookie_node.hash);
     }
     HMAP_FOR_EACH (g, node, &src->groups) {
         struct ft_group *c = ft_group_clone__(g);
@@ -570,6 +580,7 @@ void
 flow_table_swap(struct flow_table *a, struct flow_table *b)
 {
     hmap_swap(&a->flows, &b->flows);
+    hmap_swap(&a->by_cookie, &b->by_cookie);
     hmap_swap(&a->groups, &b->groups);
 }
 
@@ -608,10 +619,25 @@ flow_table_remove_cookie(struct flow_table *ft, uint64_t cookie,
     struct ft_group *g;
     size_t n = 0;
 
-    HMAP_FOR_EACH_SAFE (f, node, &ft->flows) {
-        if (!((f->cookie ^ cookie) & mask)) {
-            flow_table_remove_flow__(ft, f);
-            n++;
+    if (mask == FT_COOKIE_MASK) {
+        /* One owner: its flows through the cookie index. */
+        struct hmap_node *node = hmap_first_with_hash(&ft->by_cookie,
+                                                      hash_uint64(cookie));
+        while (node) {
+            struct hmap_node *next = hmap_next_with_hash(node);
+            f = CONTAINER_OF(node, struct ft_flow, cookie_node);
+            if (f->cookie == cookie) {
+                flow_table_remove_flow__(ft, f);
+                n++;
+            }
+            node = next;
+        }
+    } else {
+        HMAP_FOR_EACH_SAFE (f, node, &ft->flows) {
+            if (!((f->cookie ^ cookie) & mask)) {
+                flow_table_remove_flow__(ft, f);
+                n++;
+            }
         }
     }
     HMAP_FOR_EACH_SAFE (g, node, &ft->groups) {

@@ -73,6 +73,7 @@ bool ft_group_is_foreign(uint32_t group_id);
 /* One flow.  The key is (table_id, priority, match). */
 struct ft_flow {
     struct hmap_node node;      /* In flow_table's 'flows'. */
+    struct hmap_node cookie_node;   /* In flow_table's 'by_cookie'. */
     struct minimatch match;
     uint8_t table_id;
     uint16_t priority;
@@ -92,6 +93,9 @@ struct ft_group {
 
 struct flow_table {
     struct hmap flows;          /* Contains "struct ft_flow"s. */
+    struct hmap by_cookie;      /* The same, by cookie ('cookie_node'):
+                                 * removing one owner's flows is then not a
+                                 * scan of the whole table. */
     struct hmap groups;         /* Contains "struct ft_group"s. */
 };
 
