@@ -54,3 +54,11 @@ bench_scale_dc_LDADD = ovs-glue/libovsglue.la proto/libtetherproto.la \
 	lib/libtether.la \
 	$(OVS_LIBADD) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS) -latomic -lm
 EXTRA_bench_scale_dc_DEPENDENCIES = controller/tetherd
+
+# admission: an evacuation plan for 1,000 hosts, 100,000 ENIs, 50 rules.
+noinst_PROGRAMS += bench/admission
+BENCHMARKS += bench/admission
+bench_admission_SOURCES = bench/admission.c
+bench_admission_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+bench_admission_LDADD = controller/libadmission.la $(OVS_LIBADD) \
+	$(OPENSSL_LIBS) -latomic -lm
