@@ -123,7 +123,9 @@ controller_conn_create(struct event_base *base, const char *target,
 
     c->fsm = reconnect_create(time_msec());
     reconnect_set_name(c->fsm, c->target);
-    reconnect_set_backoff(c->fsm, 250, 8000);
+    /* Short: after a controller restart, an agent's reports are what lets
+     * tetherd reprogram bridges for moves that happened meanwhile. */
+    reconnect_set_backoff(c->fsm, 100, 2000);
     reconnect_set_probe_interval(c->fsm, 0);   /* heartbeats do this job */
     reconnect_enable(c->fsm, time_msec());
     return c;

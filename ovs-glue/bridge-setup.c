@@ -67,6 +67,7 @@ bridge_setup_add_columns(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_other_config);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_controller);
     ovsdb_idl_add_column(idl, &ovsrec_controller_col_target);
+    ovsdb_idl_add_column(idl, &ovsrec_controller_col_max_backoff);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
     ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_name);
@@ -222,6 +223,8 @@ sync_port__(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
     return changed;
 }
 
+#define CONTROLLER_MAX_BACKOFF_MS 1000
+
 static bool
 sync_controllers__(const struct bridge_setup *bs, struct ovsdb_idl_txn *txn,
                    const struct ovsrec_bridge *br)
@@ -229,11 +232,15 @@ sync_controllers__(const struct bridge_setup *bs, struct ovsdb_idl_txn *txn,
     struct sset have = SSET_INITIALIZER(&have);
     bool same;
 
+    bool backoff_ok = true;
     for (size_t i = 0; br && i < br->n_controller; i++) {
         sset_add(&have, br->controller[i]->target);
+        backoff_ok = backoff_ok && (br->controller[i]->n_max_backoff
+                                    && *br->controller[i]->max_backoff
+                                       == CONTROLLER_MAX_BACKOFF_MS);
     }
     same = (br && br->n_controller == sset_count(&bs->controllers)
-            && sset_equals(&have, &bs->controllers));
+            && sset_equals(&have, &bs->controllers) && backoff_ok);
     sset_destroy(&have);
 
     if (!same && txn) {
@@ -255,6 +262,11 @@ sync_controllers__(const struct bridge_setup *bs, struct ovsdb_idl_txn *txn,
                 c = ovsrec_controller_insert(txn);
                 ovsrec_controller_set_target(c, target);
             }
+            /* Reconnect to a restarted tetherd within a second (Open
+             * vSwitch's minimum) instead of backing off to 8 s: until the
+             * bridge is back, moves cannot reach it. */
+            int64_t max_backoff = CONTROLLER_MAX_BACKOFF_MS;
+            ovsrec_controller_set_max_backoff(c, &max_backoff, 1);
             ctrls[i++] = c;
         }
         ovsrec_bridge_set_controller(br, ctrls, n);

@@ -2,10 +2,11 @@
 # The README's test command, and what CI runs: installs what is missing,
 # builds libopenvswitch and tether, then runs
 #   1. make check (unit + sandbox tiers) built with -Werror, ASan and UBSan;
-#   2. make distcheck;
-#   3. a bounded libFuzzer run of the protocol decoder (clang build).
+#   2. make check-mininet (the Mininet tier; root only) on an optimized build;
+#   3. make distcheck;
+#   4. a bounded libFuzzer run of the protocol decoder (clang build).
 # Ends with one line "tests: N passed, M failed" counted from the test
-# results of step 1.  Exit status 0 only if every step passed.
+# results of steps 1 and 2.  Exit status 0 only if every step passed.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +48,31 @@ passed=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: PASS' |
 failed=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' || true)
 skipped=$(cat $(find . -name '*.trs') /dev/null | grep -c '^:test-result: SKIP' || true)
 cd "$top"
+
+step "make check-mininet (Mininet tier)"
+mn_passed=0
+mn_failed=0
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p _build/mininet
+    (cd _build/mininet && { [ -f Makefile ] && [ Makefile -nt "$top/configure" ] \
+                            || ../../configure -q; } \
+        && make -j"$jobs" > build.log 2>&1 \
+        && make check-mininet 2>&1 | tee check-mininet.log) || status=1
+    summary=$(grep -E '^mininet: [0-9]+ passed, [0-9]+ failed' \
+              _build/mininet/check-mininet.log | tail -1)
+    if [ -n "$summary" ]; then
+        mn_passed=$(echo "$summary" | sed 's/mininet: \([0-9]*\) passed.*/\1/')
+        mn_failed=$(echo "$summary" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')
+        [ "$mn_failed" = 0 ] || status=1
+    else
+        echo "make check-mininet printed no summary" >&2
+        status=1
+    fi
+else
+    echo "skipped: the Mininet tier needs root"
+fi
+passed=$((passed + mn_passed))
+failed=$((failed + mn_failed))
 
 step "make distcheck"
 mkdir -p _build/dist
