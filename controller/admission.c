@@ -500,7 +500,7 @@ const struct adm_host_limits *
 admission_get_host(const struct admission *a, const char *id)
 {
     const struct adm_host *h = shash_find_data(&a->hosts, id);
-    return h ? &h->lim : NULL;
+    return h && h->configured ? &h->lim : NULL;
 }
 
 void

@@ -88,7 +88,7 @@ int admission_delete_rule(struct admission *, const char *id, char **errp);
 /* A host that can take ENIs, with its limits (replaced if known). */
 void admission_put_host(struct admission *, const char *id,
                         const struct adm_host_limits *);
-/* The limits of host 'id', or NULL if unknown. */
+/* The limits of host 'id', or NULL if it was never put. */
 const struct adm_host_limits *admission_get_host(const struct admission *,
                                                  const char *id);
 void admission_remove_host(struct admission *, const char *id);

@@ -135,6 +135,9 @@ handle_hello(struct agent_session *s, const ProtobufCMessage *pb)
         .capabilities = hello->capabilities,
         .n_capabilities = hello->n_capabilities,
         .boot_id = hello->boot_id,
+        .cpu_model = hello->cpu_model,
+        .cpu_flags = hello->cpu_flags,
+        .n_cpu_flags = hello->n_cpu_flags,
     };
     bool is_new;
     struct host *host = host_registry_hello(server->hosts, &hh, time_msec(),

@@ -7,6 +7,7 @@ controller_tetherd_SOURCES = \
 	controller/eni.c controller/eni.h \
 	controller/host-registry.c controller/host-registry.h \
 	controller/physical.c controller/physical.h \
+	controller/placement.c controller/placement.h \
 	controller/tetherd.c
 controller_tetherd_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_tetherd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
@@ -58,10 +59,12 @@ controller_librest_la_SOURCES = \
 	controller/metrics.c controller/metrics.h \
 	controller/rest.h controller/rest-private.h \
 	controller/rest-server.c controller/rest-json.c controller/rest-json.h \
-	controller/rest-eni.c controller/rest-sg.c controller/rest-host.c
+	controller/rest-eni.c controller/rest-sg.c controller/rest-host.c \
+	controller/rest-admission.c
 controller_librest_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_librest_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 controller_tetherd_LDADD += controller/librest.la controller/libflows.la \
+	controller/libadmission.la \
 	lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 

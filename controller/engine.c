@@ -53,6 +53,8 @@ struct engine {
     struct agent_server *agents;
     bool store_was_ready;
     struct engine_stats stats;
+    engine_admit_func *admit;
+    void *admit_aux;
 };
 
 struct engine *
@@ -106,6 +108,41 @@ void
 engine_set_agent_server(struct engine *e, struct agent_server *agents)
 {
     e->agents = agents;
+}
+
+void
+engine_set_admission(struct engine *e, engine_admit_func *admit, void *aux)
+{
+    e->admit = admit;
+    e->admit_aux = aux;
+}
+
+/* Asks admission about the PREPARE of 'eni' to 'h'; on refusal logs and
+ * counts it and tells 'h''s agent.  Returns true if admitted. */
+static bool
+engine_admit__(struct engine *e, const struct eni *eni, const struct host *h)
+{
+    char *reason = NULL;
+
+    if (!e->admit || e->admit(eni, h->id, &reason, e->admit_aux)) {
+        return true;
+    }
+    e->stats.admission_refusals++;
+    metrics_counter_add("tether_admission_refusals_total",
+                        "Migrations refused at prepare by admission",
+                        NULL, 1);
+    VLOG_WARN_RL(&rl, "eni %s: migration from %s to %s refused at epoch "
+                 "%"PRIu64": %s", eni->id, eni->host ? eni->host : "(none)",
+                 h->id, eni->epoch, reason);
+    if (e->agents) {
+        Tether__Command cmd = TETHER__COMMAND__INIT;
+        cmd.kind = TETHER__COMMAND__KIND__REFUSE_MIGRATION;
+        cmd.eni_id = eni->id;
+        cmd.reason = reason;
+        agent_server_send_command(e->agents, h->id, &cmd);
+    }
+    free(reason);
+    return false;
 }
 
 void
@@ -425,6 +462,9 @@ engine_vif_plugged__(struct engine *e, struct host *h, const Tether__Vif *vif)
                                 vif->mac, vif->migration, &b, &ev,
                                 &reason)) {
     case BINDING_CHANGED:
+        if (ev == BINDING_EV_PREPARE && !engine_admit__(e, eni, h)) {
+            break;
+        }
         engine_apply__(e, eni, &b, ev,
                        vif->migration[0] ? vif->migration : "VIF plugged");
         break;

@@ -41,6 +41,14 @@ void engine_set_agent_server(struct engine *, struct agent_server *);
 void engine_packet_in(struct engine *, struct of_switch *,
                       const struct of_packet_in *);
 
+/* Migration admission: asked before a PREPARE of 'eni' to 'dest_host' is
+ * applied.  Returns true to admit it, or false with a malloc()ed reason in
+ * '*reasonp'; a refused prepare leaves the binding as it is, is counted,
+ * and the destination's agent is sent REFUSE_MIGRATION with the reason. */
+typedef bool engine_admit_func(const struct eni *, const char *dest_host,
+                               char **reasonp, void *aux);
+void engine_set_admission(struct engine *, engine_admit_func *, void *aux);
+
 void engine_run(struct engine *);
 void engine_wait(struct engine *);
 
@@ -55,6 +63,7 @@ struct engine_stats {
     unsigned long long rollbacks;       /* migrations rolled back */
     unsigned long long timeouts;        /* of which stuck past the limit */
     unsigned long long announcements;   /* activations by packet-in */
+    unsigned long long admission_refusals;  /* prepares refused */
 };
 void engine_get_stats(const struct engine *, struct engine_stats *);
 size_t engine_n_migrations(const struct engine *);

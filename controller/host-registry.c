@@ -29,6 +29,11 @@ host_free_strings__(struct host *h)
         free(h->capabilities[i]);
     }
     free(h->capabilities);
+    free(h->cpu_model);
+    for (size_t i = 0; i < h->n_cpu_flags; i++) {
+        free(h->cpu_flags[i]);
+    }
+    free(h->cpu_flags);
 }
 
 void
@@ -118,6 +123,19 @@ host_registry_hello(struct host_registry *r, const struct host_hello *hello,
         }
     }
 
+    fresh.cpu_model = dup__(hello->cpu_model, &ok);
+    if (hello->n_cpu_flags) {
+        fresh.cpu_flags = calloc(hello->n_cpu_flags, sizeof *fresh.cpu_flags);
+        if (!fresh.cpu_flags) {
+            ok = false;
+        } else {
+            fresh.n_cpu_flags = hello->n_cpu_flags;
+            for (size_t i = 0; i < hello->n_cpu_flags; i++) {
+                fresh.cpu_flags[i] = dup__(hello->cpu_flags[i], &ok);
+            }
+        }
+    }
+
     bool found;
     size_t idx = host_registry_search__(r, hello->id, &found);
     struct host *h = NULL;
@@ -161,6 +179,9 @@ host_registry_hello(struct host_registry *r, const struct host_hello *hello,
     h->agent_version = fresh.agent_version;
     h->capabilities = fresh.capabilities;
     h->n_capabilities = fresh.n_capabilities;
+    h->cpu_model = fresh.cpu_model;
+    h->cpu_flags = fresh.cpu_flags;
+    h->n_cpu_flags = fresh.n_cpu_flags;
     h->boot_id = hello->boot_id;
     h->connected = true;
     h->connected_at = now;

@@ -23,6 +23,9 @@ struct host {
     char **capabilities;
     size_t n_capabilities;
     uint64_t boot_id;
+    char *cpu_model;                /* "" if not reported */
+    char **cpu_flags;
+    size_t n_cpu_flags;
 
     uint64_t datapath_id;           /* its bridge's, 0 while unknown */
     int32_t tunnel_ofport;          /* -1 while unknown */
@@ -45,6 +48,9 @@ struct host_hello {
     char *const *capabilities;
     size_t n_capabilities;
     uint64_t boot_id;
+    const char *cpu_model;
+    char *const *cpu_flags;
+    size_t n_cpu_flags;
 };
 
 struct host_registry;

@@ -84,5 +84,8 @@ rest_handler_func rest_sg_list, rest_sg_get, rest_sg_create, rest_sg_put,
     rest_sg_delete;
 rest_handler_func rest_host_list, rest_host_get, rest_migration_list,
     rest_healthz, rest_metrics;
+rest_handler_func rest_adm_domains, rest_adm_groups, rest_adm_rules,
+    rest_adm_host_limits, rest_adm_recommend, rest_adm_evacuation,
+    rest_adm_evacuation_status, rest_adm_cpu_baseline, rest_adm_cpu_check;
 
 #endif /* controller/rest-private.h */

@@ -48,6 +48,21 @@ struct rest_migration_source {
     void *aux;
 };
 
+/* The source of the admission endpoints (domains, groups, rules, host
+ * limits, recommendations, evacuations, CPU baseline and check; see
+ * docs/openapi.yaml): 'handle' answers one request -- 'what' is the
+ * resource ("domains", "groups", "rules", "host-limits", "recommend",
+ * "evacuation", "evacuation-status", "cpu-baseline", "cpu-check"), 'id' the
+ * path's {id} or NULL, 'body' the request's JSON body or NULL -- by
+ * returning the HTTP status and storing a new JSON body (NULL for none) in
+ * '*replyp'.  Without one these endpoints answer 404. */
+struct rest_admission_source {
+    int (*handle)(void *aux, const char *method, const char *what,
+                  const char *id, const struct json *body,
+                  struct json **replyp);
+    void *aux;
+};
+
 struct rest_config {
     struct eni_store *store;            /* required */
     struct host_registry *hosts;        /* required */
@@ -60,6 +75,7 @@ struct rest_config {
     void *metrics_aux;
 
     struct rest_migration_source migrations;    /* optional */
+    struct rest_admission_source admission;     /* optional */
 };
 
 /* Starts serving on 'listen' ("IP:PORT" or "[IPv6]:PORT"; port 0 picks a

@@ -22,6 +22,7 @@
 #include "controller/host-registry.h"
 #include "controller/metrics.h"
 #include "controller/physical.h"
+#include "controller/placement.h"
 #include "controller/rest.h"
 #include "daemon.h"
 #include "openvswitch/dynamic-string.h"
@@ -396,7 +397,8 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          "activations_by_announcement: %llu\n"
                          "switchovers: %llu\nlast_switchover_ms: %.1f\n"
                          "switchover_ms_p50: %.1f\n"
-                         "switchover_ms_p99: %.1f\nmigration_mode: %s\n",
+                         "switchover_ms_p99: %.1f\nmigration_mode: %s\n"
+                         "admission_refusals: %llu\n",
                          eni_store_n_enis(d->store),
                          eni_store_is_ready(d->store) ? "yes" : "no",
                          es.vif_reports, es.unknown_enis, es.refused,
@@ -410,7 +412,7 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          engine_n_migrations(d->engine), es.announcements,
                          ps.switchovers, ps.last_switchover_ms,
                          ps.switchover_ms_p50, ps.switchover_ms_p99,
-                         d->migration_mode);
+                         d->migration_mode, es.admission_refusals);
     s = xasprintf("hosts: %zu\nhosts_connected: %zu\nsessions: %u\n"
                   "sessions_accepted: %llu\nsessions_refused: %llu\n"
                   "sessions_failed: %llu\n"
@@ -504,9 +506,14 @@ main(int argc, char *argv[])
     d.engine = engine_create(d.hosts, d.physical, &o.engine);
     d.migration_mode = (o.engine.mode == BINDING_MAKE_BEFORE_BREAK
                         ? "make-before-break" : "break-before-make");
-    struct eni_store_observer obs = engine_store_observer(d.engine);
+    struct placement *placement = placement_create(d.hosts);
+    struct eni_store_observer engine_obs = engine_store_observer(d.engine);
+    struct eni_store_observer obs = placement_chain_observer(placement,
+                                                             &engine_obs);
     d.store = eni_store_create(o.db, &obs);
     engine_set_store(d.engine, d.store);
+    placement_set_store(placement, d.store);
+    engine_set_admission(d.engine, placement_admit, placement);
 
     struct agent_server_options ao = {
         .listen = o.agent_listen,
@@ -530,6 +537,7 @@ main(int argc, char *argv[])
         .hosts = d.hosts,
         .token = o.api_token,
         .migrations = { engine_migrations_json, d.engine },
+        .admission = { placement_rest, placement },
         .collect_metrics = tetherd_collect_metrics,
         .metrics_aux = &d,
     };
@@ -567,6 +575,7 @@ main(int argc, char *argv[])
     rest_server_destroy(d.rest);
     agent_server_destroy(d.agents);
     engine_destroy(d.engine);
+    placement_destroy(placement);
     physical_destroy(d.physical);
     eni_store_destroy(d.store);
     of_server_destroy(d.switches);

@@ -2,7 +2,9 @@
 sbin_PROGRAMS += hostagent/tether-agent
 hostagent_tether_agent_SOURCES = \
 	hostagent/controller-conn.c hostagent/controller-conn.h \
+	hostagent/cpuinfo.c hostagent/cpuinfo.h \
 	hostagent/local-ovs.c hostagent/local-ovs.h \
+	hostagent/vif-marker.c hostagent/vif-marker.h \
 	hostagent/tether-agent.c
 hostagent_tether_agent_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 hostagent_tether_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)

@@ -39,6 +39,11 @@ struct controller_conn {
     char *host_id, *hypervisor, *tunnel_ip, *tunnel_type, *bridge;
     uint64_t boot_id;
     char hostname[256];
+    char *cpu_model;
+    char **cpu_flags;
+    size_t n_cpu_flags;
+    controller_conn_refusal_func *refusal_cb;
+    void *refusal_aux;
 
     controller_conn_resync_func *resync_cb;
     void *aux;
@@ -113,6 +118,12 @@ controller_conn_create(struct event_base *base, const char *target,
     c->tunnel_type = xstrdup(id->tunnel_type ? id->tunnel_type : "geneve");
     c->bridge = xstrdup(id->bridge ? id->bridge : "br-int");
     c->boot_id = ((uint64_t) random_uint32() << 32) | random_uint32();
+    c->cpu_model = xstrdup(id->cpu_model ? id->cpu_model : "");
+    c->n_cpu_flags = id->n_cpu_flags;
+    c->cpu_flags = xcalloc(id->n_cpu_flags + 1, sizeof *c->cpu_flags);
+    for (size_t i = 0; i < id->n_cpu_flags; i++) {
+        c->cpu_flags[i] = xstrdup(id->cpu_flags[i]);
+    }
     if (gethostname(c->hostname, sizeof c->hostname)) {
         strcpy(c->hostname, "unknown");
     }
@@ -154,6 +165,11 @@ controller_conn_destroy(struct controller_conn *c)
     free(c->target);
     free(c->host_id);
     free(c->hypervisor);
+    free(c->cpu_model);
+    for (size_t i = 0; i < c->n_cpu_flags; i++) {
+        free(c->cpu_flags[i]);
+    }
+    free(c->cpu_flags);
     free(c->tunnel_ip);
     free(c->tunnel_type);
     free(c->bridge);
@@ -213,6 +229,9 @@ conn_connected_cb(struct tether_channel *ch, void *c_)
     hello.tunnel_ip = c->tunnel_ip;
     hello.tunnel_type = c->tunnel_type;
     hello.bridge = c->bridge;
+    hello.cpu_model = c->cpu_model;
+    hello.cpu_flags = c->cpu_flags;
+    hello.n_cpu_flags = c->n_cpu_flags;
     hello.capabilities = (char **) caps;
     hello.n_capabilities = ARRAY_SIZE(caps);
     hello.agent_version = (char *) TETHER_VERSION;
@@ -298,12 +317,28 @@ handle_command(struct controller_conn *c, const Tether__Command *cmd)
         c->resync_due = true;
         ack.status = TETHER__ACK__STATUS__OK;
         break;
+    case TETHER__COMMAND__KIND__REFUSE_MIGRATION:
+        VLOG_WARN_RL(&rl, "%s: tetherd refused the migration of eni %s to "
+                     "this host: %s", c->target, cmd->eni_id, cmd->reason);
+        if (c->refusal_cb) {
+            c->refusal_cb(cmd->eni_id, cmd->reason, c->refusal_aux);
+        }
+        ack.status = TETHER__ACK__STATUS__OK;
+        break;
     default:
         ack.status = TETHER__ACK__STATUS__UNSUPPORTED;
         ack.message = (char *) "command not supported by this agent";
         break;
     }
     tether_channel_send(c->channel, TETHER_MSG_ACK, &ack.base);
+}
+
+void
+controller_conn_set_refusal_cb(struct controller_conn *c,
+                               controller_conn_refusal_func *cb, void *aux)
+{
+    c->refusal_cb = cb;
+    c->refusal_aux = aux;
 }
 
 static void

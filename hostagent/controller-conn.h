@@ -22,6 +22,9 @@ struct agent_identity {
     const char *tunnel_ip;
     const char *tunnel_type;
     const char *bridge;
+    const char *cpu_model;          /* may be NULL: unknown */
+    char *const *cpu_flags;
+    size_t n_cpu_flags;
 };
 
 /* The agent's current state, asked for when a Resync is due: the function
@@ -64,6 +67,14 @@ int controller_conn_send_migration_event(struct controller_conn *,
 void controller_conn_set_bridge_status(struct controller_conn *,
                                        uint64_t datapath_id,
                                        int32_t tunnel_ofport);
+
+/* Called when tetherd refuses the migration of 'eni_id' to this host
+ * (Command REFUSE_MIGRATION), with its reason. */
+typedef void controller_conn_refusal_func(const char *eni_id,
+                                          const char *reason, void *aux);
+void controller_conn_set_refusal_cb(struct controller_conn *,
+                                    controller_conn_refusal_func *,
+                                    void *aux);
 
 /* Asks for a full Resync to be sent (when registered). */
 void controller_conn_request_resync(struct controller_conn *);

@@ -14,7 +14,9 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "hostagent/controller-conn.h"
+#include "hostagent/cpuinfo.h"
 #include "hostagent/local-ovs.h"
+#include "hostagent/vif-marker.h"
 #include "lib/validate.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -39,10 +41,12 @@ struct agent_options {
     const char **openflow_targets;      /* overrides tetherd's, NULL-ended */
     size_t n_openflow_targets;
     struct controller_conn_tls tls;
+    const char *cpu_flags_file;         /* default /proc/cpuinfo */
 };
 
 struct agent {
     struct controller_conn *conn;
+    struct vif_marker *marker;
     struct local_ovs *ovs;
     const struct agent_options *o;
 };
@@ -68,6 +72,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_PRIVATE_KEY,
         OPT_CERTIFICATE,
         OPT_CA_CERT,
+        OPT_CPU_FLAGS_FILE,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -87,6 +92,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
         {"certificate", required_argument, NULL, OPT_CERTIFICATE},
         {"ca-cert", required_argument, NULL, OPT_CA_CERT},
+        {"cpu-flags-file", required_argument, NULL, OPT_CPU_FLAGS_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -157,6 +163,10 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         case OPT_CA_CERT:
             o->tls.ca_cert = optarg;
             break;
+        case OPT_CPU_FLAGS_FILE:
+            o->cpu_flags_file = optarg;
+            break;
+
         case 'h':
             usage();
         case 'V':
@@ -243,6 +253,8 @@ usage(void)
            "tether-tun; empty: none)\n"
            "  --openflow-target=TARGET  bridge controller, overriding "
            "tetherd's (repeatable)\n"
+           "  --cpu-flags-file=FILE     CPU model and flags to report "
+           "(default /proc/cpuinfo)\n"
            "\nGeneral:\n"
            "  --config=FILE             read options from FILE, one "
            "\"name = value\" a line\n"
@@ -288,6 +300,13 @@ agent_vif_cb(Tether__VifEvent *ev, void *a_)
 }
 
 static void
+agent_refusal_cb(const char *eni_id, const char *reason, void *a_)
+{
+    struct agent *a = a_;
+    vif_marker_refused(a->marker, eni_id, reason);
+}
+
+static void
 agent_resync_cb(Tether__Resync *rs, void *a_)
 {
     struct agent *a = a_;
@@ -324,12 +343,26 @@ main(int argc, char *argv[])
     struct event_base *base = ovs_loop_base();
     tether_service_start(base, o.unixctl_path);
 
+    struct cpuinfo cpu;
+    const char *cpu_file = o.cpu_flags_file ? o.cpu_flags_file
+                                            : "/proc/cpuinfo";
+    int cpu_error = cpuinfo_read(cpu_file, &cpu);
+    if (cpu_error) {
+        VLOG_WARN("%s: %s: the CPU is reported as unknown", cpu_file,
+                  ovs_strerror(cpu_error));
+    } else {
+        VLOG_INFO("%s: CPU \"%s\" with %zu flags", cpu_file, cpu.model,
+                  cpu.n_flags);
+    }
     struct agent_identity id = {
         .host_id = o.host_id,
         .hypervisor = o.hypervisor,
         .tunnel_ip = o.tunnel_ip,
         .tunnel_type = o.tunnel_type,
         .bridge = o.bridge,
+        .cpu_model = cpu.model,
+        .cpu_flags = cpu.flags,
+        .n_cpu_flags = cpu.n_flags,
     };
     struct agent a = { .o = &o };
     a.conn = controller_conn_create(base, o.controller, &o.tls, &id,
@@ -337,6 +370,9 @@ main(int argc, char *argv[])
     if (!a.conn) {
         ovs_fatal(0, "%s", err);
     }
+    cpuinfo_destroy(&cpu);
+    a.marker = vif_marker_create(o.ovsdb);
+    controller_conn_set_refusal_cb(a.conn, agent_refusal_cb, &a);
     struct local_ovs_config lc = {
         .db_remote = o.ovsdb,
         .bridge = o.bridge,
@@ -363,6 +399,7 @@ main(int argc, char *argv[])
             controller_conn_run(a.conn);
         }
         local_ovs_run(a.ovs);
+        vif_marker_run(a.marker);
         ovs_loaded = ovs_loaded || local_ovs_is_connected(a.ovs);
         agent_update_controllers(&a);
         uint64_t dpid;
@@ -375,12 +412,14 @@ main(int argc, char *argv[])
             controller_conn_wait(a.conn);
         }
         local_ovs_wait(a.ovs);
+        vif_marker_wait(a.marker);
         poll_block();
     }
 
     VLOG_INFO("tether-agent exiting");
     controller_conn_destroy(a.conn);
     local_ovs_destroy(a.ovs);
+    vif_marker_destroy(a.marker);
     free(o.openflow_targets);
     tether_service_stop();
     ovs_loop_destroy();

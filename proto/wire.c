@@ -20,6 +20,9 @@
 #define MAX_HYPERVISOR 32
 #define MAX_CAPABILITIES 64
 #define MAX_CAPABILITY 64
+#define MAX_CPU_MODEL 128
+#define MAX_CPU_FLAGS 1024
+#define MAX_CPU_FLAG 64
 #define MIN_HEARTBEAT_MS 100
 #define MAX_HEARTBEAT_MS 600000
 #define MIN_OFPORT (-1)
@@ -713,6 +716,22 @@ validate_hello(const ProtobufCMessage *pb, char *err)
         if (strlen(m->capabilities[i]) > MAX_CAPABILITY) {
             error = fail(err, "capabilities[%zu] is longer than %d bytes",
                          i, MAX_CAPABILITY);
+        }
+    }
+    if (!error) {
+        error = check_max_len("cpu_model", m->cpu_model, MAX_CPU_MODEL, err);
+    }
+    if (!error && m->n_cpu_flags > MAX_CPU_FLAGS) {
+        error = fail(err, "cpu_flags has %zu entries, over the maximum %d",
+                     m->n_cpu_flags, MAX_CPU_FLAGS);
+    }
+    for (i = 0; !error && i < m->n_cpu_flags; i++) {
+        const char *f = m->cpu_flags[i];
+        size_t len = strlen(f);
+        if (!len || len > MAX_CPU_FLAG
+            || strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_.") != len) {
+            error = fail(err, "cpu_flags[%zu] %s is not 1 to %d of [a-z0-9_.]",
+                         i, quote(f, q), MAX_CPU_FLAG);
         }
     }
     return error;

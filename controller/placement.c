@@ -1,0 +1,485 @@
+/* tetherd's migration admission service (see placement.h). */
+#include <config.h>
+
+#include "controller/placement.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/admission.h"
+#include "controller/cpu-features.h"
+#include "controller/eni.h"
+#include "controller/host-registry.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(placement);
+
+/* An evacuation started through the API: its plan, followed in the
+ * store. */
+struct evacuation {
+    char *host;
+    struct adm_plan plan;
+    struct sset refused;        /* ENIs of the plan refused at prepare */
+};
+
+struct placement {
+    struct host_registry *hosts;
+    struct eni_store *store;
+    struct admission *adm;
+    struct cpu_features *cpu;
+    struct eni_store_observer next;     /* the chained observer */
+    struct shash evacuations;           /* host -> evacuation */
+};
+
+static bool cpu_filter__(const char *src, const char *dst, struct ds *reason,
+                         void *p_);
+
+struct placement *
+placement_create(struct host_registry *hosts)
+{
+    struct placement *p = xzalloc(sizeof *p);
+    p->hosts = hosts;
+    p->adm = admission_create();
+    p->cpu = cpu_features_create();
+    shash_init(&p->evacuations);
+    admission_set_filter(p->adm, cpu_filter__, p);
+    return p;
+}
+
+static void
+evacuation_free__(struct evacuation *ev)
+{
+    free(ev->host);
+    adm_plan_destroy(&ev->plan);
+    sset_destroy(&ev->refused);
+    free(ev);
+}
+
+void
+placement_destroy(struct placement *p)
+{
+    if (p) {
+        struct shash_node *n;
+        SHASH_FOR_EACH (n, &p->evacuations) {
+            evacuation_free__(n->data);
+        }
+        shash_destroy(&p->evacuations);
+        admission_destroy(p->adm);
+        cpu_features_destroy(p->cpu);
+        free(p);
+    }
+}
+
+void
+placement_set_store(struct placement *p, struct eni_store *store)
+{
+    p->store = store;
+}
+
+static void
+placement_eni_changed__(const struct eni *old, const struct eni *new,
+                        void *p_)
+{
+    struct placement *p = p_;
+    if (new) {
+        bool wired = eni_is_wired(new);
+        admission_set_eni(p->adm, new->id, new->vm_uuid,
+                          wired ? new->host : NULL,
+                          new->state == ENI_MIGRATING ? new->dest_host : NULL);
+    } else if (old) {
+        admission_remove_eni(p->adm, old->id);
+    }
+    if (p->next.eni_changed) {
+        p->next.eni_changed(old, new, p->next.aux);
+    }
+}
+
+static void
+placement_sg_changed__(const struct security_group *old,
+                       const struct security_group *new, void *p_)
+{
+    struct placement *p = p_;
+    if (p->next.sg_changed) {
+        p->next.sg_changed(old, new, p->next.aux);
+    }
+}
+
+struct eni_store_observer
+placement_chain_observer(struct placement *p,
+                         const struct eni_store_observer *obs)
+{
+    p->next = *obs;
+    return (struct eni_store_observer) {
+        .eni_changed = placement_eni_changed__,
+        .sg_changed = placement_sg_changed__,
+        .aux = p,
+    };
+}
+
+/* Every host the registry knows is a candidate (with no limits until
+ * some are put), with the CPU its agent reported. */
+static void
+sync_hosts__(struct placement *p)
+{
+    for (size_t i = 0; i < host_registry_count(p->hosts); i++) {
+        const struct host *h = host_registry_at(p->hosts, i);
+        if (!admission_get_host(p->adm, h->id)) {
+            static const struct adm_host_limits none;
+            admission_put_host(p->adm, h->id, &none);
+        }
+        cpu_features_set_host(p->cpu, h->id, h->cpu_model, h->cpu_flags,
+                              h->n_cpu_flags);
+    }
+}
+
+/* A VM may use every feature of the host it runs on (host-model and
+ * host-passthrough CPUs): a destination must have them all. */
+static bool
+cpu_filter__(const char *src, const char *dst, struct ds *reason, void *p_)
+{
+    struct placement *p = p_;
+    const struct sset *flags = cpu_features_flags(p->cpu, src);
+    struct sset missing = SSET_INITIALIZER(&missing);
+    bool ok = true;
+
+    if (flags && cpu_features_missing(p->cpu, flags, dst, &missing)
+        && !sset_is_empty(&missing)) {
+        ds_put_format(reason, "host %s's CPU lacks features the VM may use "
+                      "(it runs on %s): ", dst, src);
+        cpu_features_format(&missing, reason);
+        ok = false;
+    }
+    sset_destroy(&missing);
+    return ok;
+}
+
+bool
+placement_admit(const struct eni *eni, const char *dest, char **reasonp,
+                void *p_)
+{
+    struct placement *p = p_;
+    sync_hosts__(p);
+    bool ok = admission_check(p->adm, eni->id, dest, NULL, reasonp);
+    struct shash_node *n;
+    SHASH_FOR_EACH (n, &p->evacuations) {
+        struct evacuation *ev = n->data;
+        if (!ok && eni->host && !strcmp(eni->host, ev->host)) {
+            sset_add(&ev->refused, eni->id);
+        }
+    }
+    return ok;
+}
+
+/* --- REST ------------------------------------------------------------------ */
+
+static int
+error__(struct json **replyp, int status, const char *code, char *msg)
+{
+    struct json *err = json_object_create();
+    json_object_put_string(err, "code", code);
+    json_object_put_string(err, "message", msg);
+    free(msg);
+    *replyp = json_object_create();
+    json_object_put(*replyp, "error", err);
+    return status;
+}
+
+static int
+errno_status__(int error, struct json **replyp, char *msg)
+{
+    return (error == ENOENT ? error__(replyp, 404, "not_found", msg)
+            : error == EBUSY ? error__(replyp, 409, "in_use", msg)
+            : error__(replyp, 400, "invalid", msg));
+}
+
+static struct json *
+strings_json__(const struct sset *s)
+{
+    struct json *a = json_array_create_empty();
+    const char **names = sset_sort(s);
+    for (size_t i = 0; names[i]; i++) {
+        json_array_add(a, json_string_create(names[i]));
+    }
+    free(names);
+    return a;
+}
+
+static int
+config__(struct placement *p, const char *method, const char *kind,
+         const char *id, const struct json *body, struct json **replyp)
+{
+    char *err = NULL;
+    int error;
+
+    if (!strcmp(method, "GET")) {
+        if (!id) {
+            *replyp = json_object_create();
+            json_object_put(*replyp, "items",
+                            admission_list_json(p->adm, kind));
+            return 200;
+        }
+        *replyp = admission_get_json(p->adm, kind, id);
+        return (*replyp ? 200
+                : error__(replyp, 404, "not_found",
+                          xasprintf("%s \"%s\" does not exist", kind, id)));
+    } else if (!strcmp(method, "PUT")) {
+        error = admission_put_json(p->adm, kind, id, body, &err);
+        if (error) {
+            return errno_status__(error, replyp, err);
+        }
+        VLOG_INFO("%s %s put", kind, id);
+        *replyp = admission_get_json(p->adm, kind, id);
+        return 200;
+    } else {
+        error = admission_delete_kind(p->adm, kind, id, &err);
+        if (error) {
+            return errno_status__(error, replyp, err);
+        }
+        VLOG_INFO("%s %s deleted", kind, id);
+        *replyp = NULL;
+        return 204;
+    }
+}
+
+static int
+recommend__(struct placement *p, const char *eni_id, struct json **replyp)
+{
+    const struct eni *eni = p->store ? eni_store_find_eni(p->store, eni_id)
+                                     : NULL;
+    if (!eni) {
+        return error__(replyp, 404, "not_found",
+                       xasprintf("ENI \"%s\" does not exist", eni_id));
+    }
+    struct adm_candidate *c;
+    size_t n = admission_recommend(p->adm, eni_id, &c);
+    struct json *array = json_array_create_empty();
+    for (size_t i = 0; i < n; i++) {
+        struct json *j = json_object_create();
+        json_object_put_string(j, "host", c[i].host);
+        json_object_put(j, "admitted", json_boolean_create(!c[i].reason));
+        if (c[i].reason) {
+            json_object_put_string(j, "reason", c[i].reason);
+        } else {
+            json_object_put(j, "score", json_real_create(c[i].score));
+        }
+        json_array_add(array, j);
+    }
+    adm_candidates_free(c, n);
+    *replyp = json_object_create();
+    json_object_put_string(*replyp, "eni", eni_id);
+    if (eni->host && eni_is_wired(eni)) {
+        json_object_put_string(*replyp, "source_host", eni->host);
+    }
+    json_object_put(*replyp, "candidates", array);
+    return 200;
+}
+
+static struct json *
+evacuation_status__(struct placement *p, const struct evacuation *ev)
+{
+    size_t total = 0, done = 0, failed = 0;
+    struct json *moves = json_array_create_empty();
+
+    for (size_t i = 0; i < ev->plan.n_moves; i++) {
+        const struct adm_move *m = &ev->plan.moves[i];
+        for (size_t k = 0; k < m->n_enis; k++) {
+            const struct eni *e = eni_store_find_eni(p->store, m->enis[k]);
+            const char *state;
+            total++;
+            if (!m->dest) {
+                state = "unplaced";
+                failed++;
+            } else if (e && e->state == ENI_BOUND && e->host
+                       && !strcmp(e->host, m->dest)) {
+                state = "done";
+                done++;
+            } else if (!e || sset_contains(&ev->refused, m->enis[k])
+                       || (e->state == ENI_BOUND && e->host
+                           && strcmp(e->host, ev->host))) {
+                state = "failed";
+                failed++;
+            } else {
+                state = e->state == ENI_MIGRATING ? "migrating" : "pending";
+            }
+            struct json *j = json_object_create();
+            json_object_put_string(j, "eni", m->enis[k]);
+            json_object_put_string(j, "unit", m->unit);
+            json_object_put(j, "dest_host", m->dest
+                            ? json_string_create(m->dest)
+                            : json_null_create());
+            json_object_put_string(j, "state", state);
+            json_array_add(moves, j);
+        }
+    }
+    struct json *top = json_object_create();
+    json_object_put_string(top, "host", ev->host);
+    json_object_put(top, "total", json_integer_create(total));
+    json_object_put(top, "done", json_integer_create(done));
+    json_object_put(top, "failed", json_integer_create(failed));
+    json_object_put(top, "moves", moves);
+    return top;
+}
+
+static int
+evacuation__(struct placement *p, const char *method, const char *what,
+             const char *host, struct json **replyp)
+{
+    struct evacuation *ev = shash_find_data(&p->evacuations, host);
+
+    if (!strcmp(what, "evacuation-status")) {
+        if (!ev) {
+            return error__(replyp, 404, "not_found", xasprintf(
+                               "no evacuation of host \"%s\" was started",
+                               host));
+        }
+        *replyp = evacuation_status__(p, ev);
+        return 200;
+    }
+    if (!admission_get_host(p->adm, host)) {
+        return error__(replyp, 404, "not_found",
+                       xasprintf("host \"%s\" is not known", host));
+    }
+    struct adm_plan plan;
+    admission_plan_evacuation(p->adm, host, &plan);
+    if (!strcmp(method, "GET")) {
+        *replyp = adm_plan_to_json(&plan);
+        json_object_put_string(*replyp, "host", host);
+        adm_plan_destroy(&plan);
+        return 200;
+    }
+    /* Start: remember the plan and keep the host from taking anything. */
+    if (ev) {
+        shash_find_and_delete(&p->evacuations, host);
+        evacuation_free__(ev);
+    }
+    ev = xzalloc(sizeof *ev);
+    ev->host = xstrdup(host);
+    ev->plan = plan;
+    sset_init(&ev->refused);
+    shash_add(&p->evacuations, host, ev);
+    struct adm_host_limits lim = *admission_get_host(p->adm, host);
+    lim.maintenance = true;
+    admission_put_host(p->adm, host, &lim);
+    VLOG_INFO("evacuation of host %s started: %zu VMs, %zu unplaced", host,
+              plan.n_moves, plan.n_unplaced);
+    *replyp = adm_plan_to_json(&plan);
+    json_object_put_string(*replyp, "host", host);
+    return 202;
+}
+
+static int
+cpu_baseline__(struct placement *p, const char *domain, struct json **replyp)
+{
+    const char *const *hosts = NULL;
+    size_t n = 0;
+    if (domain) {
+        hosts = admission_domain_hosts(p->adm, domain, &n);
+        if (!hosts) {
+            return error__(replyp, 404, "not_found", xasprintf(
+                               "domain \"%s\" does not exist", domain));
+        }
+    }
+    struct sset common = SSET_INITIALIZER(&common);
+    struct sset partial = SSET_INITIALIZER(&partial);
+    size_t n_hosts = cpu_features_baseline(p->cpu, hosts, n, &common,
+                                           &partial);
+    struct ds xml = DS_EMPTY_INITIALIZER;
+    cpu_features_to_libvirt_xml(NULL, &common, &partial, &xml);
+
+    *replyp = json_object_create();
+    json_object_put(*replyp, "domain", domain ? json_string_create(domain)
+                                              : json_null_create());
+    json_object_put(*replyp, "hosts", json_integer_create(n_hosts));
+    json_object_put(*replyp, "features", strings_json__(&common));
+    json_object_put(*replyp, "partial", strings_json__(&partial));
+    json_object_put_string(*replyp, "libvirt_xml", ds_cstr(&xml));
+    ds_destroy(&xml);
+    sset_destroy(&common);
+    sset_destroy(&partial);
+    return 200;
+}
+
+/* Body: {"host": B, and "flags": [...] or "source_host": A}. */
+static int
+cpu_check__(struct placement *p, const struct json *body,
+            struct json **replyp)
+{
+    const struct json *host = NULL, *flags = NULL, *src = NULL;
+    if (body && body->type == JSON_OBJECT) {
+        host = shash_find_data(json_object(body), "host");
+        flags = shash_find_data(json_object(body), "flags");
+        src = shash_find_data(json_object(body), "source_host");
+    }
+    if (!host || host->type != JSON_STRING
+        || (flags && flags->type != JSON_ARRAY)
+        || (src && src->type != JSON_STRING) || !flags == !src) {
+        return error__(replyp, 400, "invalid", xstrdup(
+                           "body: {\"host\": ID, and \"flags\": [...] or "
+                           "\"source_host\": ID}"));
+    }
+    struct sset want = SSET_INITIALIZER(&want);
+    struct sset missing = SSET_INITIALIZER(&missing);
+    if (flags) {
+        const struct json_array *a = json_array(flags);
+        for (size_t i = 0; i < a->n; i++) {
+            if (a->elems[i]->type == JSON_STRING) {
+                sset_add(&want, json_string(a->elems[i]));
+            }
+        }
+    } else {
+        const struct sset *f = cpu_features_flags(p->cpu, json_string(src));
+        if (!f) {
+            sset_destroy(&want);
+            return error__(replyp, 404, "not_found", xasprintf(
+                               "host \"%s\" reported no CPU",
+                               json_string(src)));
+        }
+        sset_clone(&want, f);
+    }
+    bool known = cpu_features_missing(p->cpu, &want, json_string(host),
+                                      &missing);
+    *replyp = json_object_create();
+    json_object_put_string(*replyp, "host", json_string(host));
+    json_object_put(*replyp, "known", json_boolean_create(known));
+    json_object_put(*replyp, "compatible",
+                    json_boolean_create(known && sset_is_empty(&missing)));
+    json_object_put(*replyp, "missing", strings_json__(&missing));
+    sset_destroy(&want);
+    sset_destroy(&missing);
+    return known ? 200 : error__(replyp, 404, "not_found", xasprintf(
+                                     "host \"%s\" reported no CPU",
+                                     json_string(host)));
+}
+
+int
+placement_rest(void *p_, const char *method, const char *what,
+               const char *id, const struct json *body, struct json **replyp)
+{
+    struct placement *p = p_;
+
+    sync_hosts__(p);
+    if (!strcmp(what, "domains") || !strcmp(what, "groups")
+        || !strcmp(what, "rules") || !strcmp(what, "host-limits")) {
+        const char *kind = (!strcmp(what, "domains") ? "domain"
+                            : !strcmp(what, "groups") ? "group"
+                            : !strcmp(what, "rules") ? "rule" : "host");
+        return config__(p, method, kind, id, body, replyp);
+    } else if (!strcmp(what, "recommend")) {
+        return recommend__(p, id, replyp);
+    } else if (!strcmp(what, "evacuation")
+               || !strcmp(what, "evacuation-status")) {
+        return evacuation__(p, method, what, id, replyp);
+    } else if (!strcmp(what, "cpu-baseline")) {
+        return cpu_baseline__(p, id, replyp);
+    } else if (!strcmp(what, "cpu-check")) {
+        return cpu_check__(p, body, replyp);
+    }
+    return error__(replyp, 404, "not_found",
+                   xasprintf("%s: no such resource", what));
+}

@@ -1,0 +1,76 @@
+/* The REST API's admission endpoints: domains, resource groups, placement
+ * rules, host limits, destination recommendations, evacuations and the CPU
+ * baseline and check.  Each hands the request to the admission source in
+ * rest_config (tetherd's controller/placement.c) and replies with what it
+ * answers. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/rest-private.h"
+#include "openvswitch/json.h"
+#include "util.h"
+
+static void
+admission__(struct rest_request *r, const char *what)
+{
+    const struct rest_admission_source *src = &r->server->config.admission;
+    struct json *body = NULL, *reply = NULL;
+
+    if (!src->handle) {
+        rest_reply_error(r, 404, "not_found", "admission is not enabled");
+        return;
+    }
+    if ((!strcmp(r->method, "PUT") || !strcmp(what, "cpu-check"))
+        && !rest_parse_body(r, false, &body)) {
+        return;                 /* 'r' replied to */
+    }
+    int status = src->handle(src->aux, r->method, what, r->id, body, &reply);
+    json_destroy(body);
+    if (reply) {
+        rest_reply_json(r, status, reply);
+    } else {
+        rest_reply_empty(r, status);
+    }
+}
+
+void rest_adm_domains(struct rest_request *r) { admission__(r, "domains"); }
+void rest_adm_groups(struct rest_request *r) { admission__(r, "groups"); }
+void rest_adm_rules(struct rest_request *r) { admission__(r, "rules"); }
+
+void
+rest_adm_host_limits(struct rest_request *r)
+{
+    admission__(r, "host-limits");
+}
+
+void
+rest_adm_recommend(struct rest_request *r)
+{
+    admission__(r, "recommend");
+}
+
+void
+rest_adm_evacuation(struct rest_request *r)
+{
+    admission__(r, "evacuation");
+}
+
+void
+rest_adm_evacuation_status(struct rest_request *r)
+{
+    admission__(r, "evacuation-status");
+}
+
+void
+rest_adm_cpu_baseline(struct rest_request *r)
+{
+    admission__(r, "cpu-baseline");
+}
+
+void
+rest_adm_cpu_check(struct rest_request *r)
+{
+    admission__(r, "cpu-check");
+}
