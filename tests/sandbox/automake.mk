@@ -159,3 +159,15 @@ tests_sandbox_test_migration_LDADD = tests/sandbox/libsandbox.la \
 	$(CMOCKA_LIBS) -lpthread
 EXTRA_tests_sandbox_test_migration_DEPENDENCIES = controller/tetherd \
 	hostagent/tether-agent ctl/tetherctl
+
+# Migration admission end to end (test-admission.c): must rules and CPU
+# features refuse a prepare, evacuation plans, recommendations.
+check_PROGRAMS += tests/sandbox/test-admission
+TESTS += tests/sandbox/test-admission
+tests_sandbox_test_admission_SOURCES = tests/sandbox/test-admission.c \
+	tests/sandbox/dc.c tests/sandbox/dc.h
+tests_sandbox_test_admission_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_admission_LDADD = tests/sandbox/libsandbox.la \
+	$(CMOCKA_LIBS) -lpthread
+EXTRA_tests_sandbox_test_admission_DEPENDENCIES = controller/tetherd \
+	hostagent/tether-agent ctl/tetherctl

@@ -333,8 +333,16 @@ dc_start_agent(struct dc *dc, int hv)
         xasprintf__("--pidfile=%s/agent.pid", dir),
         xasprintf__("--log-file=%s/agent.log", dir),
         xasprintf__("-vconsole:off"),
+        NULL,                   /* --cpu-flags-file, below */
         NULL
     };
+    /* A test fakes the host's CPU with a cpuinfo-like file there. */
+    char *cpuinfo = xasprintf__("%s/cpuinfo", dir);
+    if (!access(cpuinfo, R_OK)) {
+        argv[sizeof argv / sizeof *argv - 2]
+            = xasprintf__("--cpu-flags-file=%s", cpuinfo);
+    }
+    free(cpuinfo);
     char *out = xasprintf__("%s/agent.out", dir);
     dc->agents[hv] = spawn__(argv, dir, out);
     free(out);

@@ -1,0 +1,271 @@
+/* Sandbox tests of migration admission end to end: the real tetherd,
+ * database and agents on three hypervisors (dc.h), VMs driven the way a
+ * hypervisor drives a migration (vm.h).  A migration that breaks a must
+ * rule, or whose destination lacks CPU features of the source (faked with
+ * a cpuinfo file per hypervisor), is refused at prepare: the ENI stays
+ * bound where it was with its epoch unchanged, and the destination VIF is
+ * marked external_ids:tether-migration-refused with the reason.  An
+ * evacuation plan honours every must rule; recommendations follow the
+ * hosts as they fill up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/sandbox/dc.h"
+#include "tests/sandbox/sandbox.h"
+#include "tests/sandbox/vm.h"
+
+#define WAIT_MS 10000
+
+static struct dc *dc;
+static struct vm_world *world;
+static struct vm *peer, *mv;
+
+static int
+create_eni(const char *id, const char *mac, const char *ip)
+{
+    return dc_ctl(dc, NULL, "eni create --id=%s --mac=%s --ip=%s --vni=600 "
+                  ">/dev/null", id, mac, ip);
+}
+
+static int
+setup(void **state)
+{
+    (void) state;
+    dc = dc_create("adm", 3);
+    if (!dc) {
+        return -1;
+    }
+    world = vm_world_create(dc);
+    if (!world
+        || create_eni("eni-peer", "02:00:00:06:00:01", "10.6.0.1")
+        || create_eni("eni-mv", "02:00:00:06:00:02", "10.6.0.2")) {
+        return -1;
+    }
+    peer = vm_create(world, "peer", "eni-peer", "02:00:00:06:00:01",
+                     "10.6.0.1", 1);
+    mv = vm_create(world, "mv", "eni-mv", "02:00:00:06:00:02", "10.6.0.2", 2);
+    if (!peer || !mv
+        || !dc_wait_bound(dc, "eni-peer", 1, WAIT_MS)
+        || !dc_wait_bound(dc, "eni-mv", 2, WAIT_MS)) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void) state;
+    vm_world_destroy(world);
+    dc_destroy(dc);
+    return 0;
+}
+
+static void
+ctl_ok(const char *cmd)
+{
+    char *out = NULL;
+    int status = dc_ctl(dc, &out, "%s", cmd);
+    if (status) {
+        fail_msg("tetherctl %s: exit %d: %s", cmd, status, out ? out : "");
+    }
+    free(out);
+}
+
+/* The destination VIF's tether-migration-refused marker, waited for ("" if
+ * it never came). */
+static char *
+wait_refused_marker(struct vm *vm, int hv)
+{
+    long long deadline = dc_now_ms() + WAIT_MS;
+    for (;;) {
+        char *out = NULL;
+        sandbox_run(fabric_hv(dc->fabric, hv), &out,
+                    "ovs-vsctl --if-exists get Interface %s "
+                    "external_ids:tether-migration-refused 2>/dev/null",
+                    vm_dest_port(vm));
+        if ((out && out[0] && out[0] != '\n') || dc_now_ms() > deadline) {
+            return out ? out : strdup("");
+        }
+        free(out);
+        dc_sleep_ms(20);
+    }
+}
+
+/* Starts migrating 'mv' to 'hv' and checks it is refused: still bound on
+ * hv2 at the same epoch, the destination VIF marked with a reason that
+ * contains 'why'.  The destination then goes away. */
+static void
+expect_refused(int hv, const char *why)
+{
+    long long epoch = dc_eni_int(dc, "eni-mv", "epoch");
+    double refusals = dc_stat(dc, "admission_refusals");
+
+    assert_int_equal(vm_mig_plug_dest(&mv, 1, hv), 0);
+    char *marker = wait_refused_marker(mv, hv);
+    if (!strstr(marker, why)) {
+        fail_msg("destination VIF marker \"%s\" does not say \"%s\"", marker,
+                 why);
+    }
+    free(marker);
+    assert_true(dc_stat(dc, "admission_refusals") > refusals);
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+    assert_int_equal(dc_eni_int(dc, "eni-mv", "epoch"), epoch);
+    char *out = NULL;
+    assert_int_equal(dc_ctl(dc, &out, "--format=json migration list"), 0);
+    assert_null(strstr(out, "eni-mv"));
+    free(out);
+
+    assert_int_equal(vm_mig_dest_dies(&mv, 1), 0);
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+    assert_int_equal(dc_eni_int(dc, "eni-mv", "epoch"), epoch);
+}
+
+static void
+test_must_rule_refuses(void **state)
+{
+    (void) state;
+    ctl_ok("group set db eni-peer eni-mv");
+    ctl_ok("rule set db-apart must apart db scope=host");
+    expect_refused(1, "must rule \\\"db-apart\\\"");
+
+    /* Admitted elsewhere: the migration prepares, then is rolled back. */
+    long long epoch = dc_eni_int(dc, "eni-mv", "epoch");
+    assert_int_equal(vm_mig_plug_dest(&mv, 1, 3), 0);
+    long long deadline = dc_now_ms() + WAIT_MS;
+    while (dc_eni_int(dc, "eni-mv", "epoch") == epoch) {
+        assert_true(dc_now_ms() < deadline);
+        dc_sleep_ms(10);
+    }
+    assert_int_equal(vm_mig_dest_dies(&mv, 1), 0);
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+}
+
+static void
+test_evacuation_plan_honours_must_rules(void **state)
+{
+    (void) state;
+    char *out = NULL;
+
+    /* eni-mv may not join eni-peer on hv1: hv3 is the only choice. */
+    assert_int_equal(dc_ctl(dc, &out, "--format=json evacuate plan %s",
+                            fabric_hv_name(dc->fabric, 2)), 0);
+    assert_non_null(strstr(out, "\"dest_host\": \"hv3\""));
+    assert_non_null(strstr(out, "\"n_unplaced\": 0"));
+    free(out);
+
+    /* With hv3 in maintenance, nothing can take it. */
+    ctl_ok("host maintenance hv3 on");
+    assert_int_equal(dc_ctl(dc, &out, "--format=json evacuate plan hv2"), 0);
+    assert_non_null(strstr(out, "\"n_unplaced\": 1"));
+    assert_non_null(strstr(out, "no host admits it"));
+    free(out);
+    ctl_ok("host maintenance hv3 off");
+}
+
+static void
+test_recommendation_follows_load(void **state)
+{
+    (void) state;
+    char *out = NULL;
+
+    ctl_ok("rule delete db-apart");
+    assert_int_equal(dc_ctl(dc, &out, "recommend eni-mv"), 0);
+    /* hv3 is empty, hv1 has one ENI. */
+    char *hv3 = strstr(out, "hv3"), *hv1 = strstr(out, "hv1");
+    assert_true(hv3 && hv1 && hv3 < hv1);
+    free(out);
+
+    /* Two VMs on hv3: hv1 is emptier now. */
+    assert_int_equal(create_eni("eni-f1", "02:00:00:06:00:11", "10.6.0.11"),
+                     0);
+    assert_int_equal(create_eni("eni-f2", "02:00:00:06:00:12", "10.6.0.12"),
+                     0);
+    struct vm *f1 = vm_create(world, "f1", "eni-f1", "02:00:00:06:00:11",
+                              "10.6.0.11", 3);
+    struct vm *f2 = vm_create(world, "f2", "eni-f2", "02:00:00:06:00:12",
+                              "10.6.0.12", 3);
+    assert_true(f1 && f2);
+    assert_true(dc_wait_bound(dc, "eni-f1", 3, WAIT_MS));
+    assert_true(dc_wait_bound(dc, "eni-f2", 3, WAIT_MS));
+    assert_int_equal(dc_ctl(dc, &out, "recommend eni-mv"), 0);
+    hv3 = strstr(out, "hv3");
+    hv1 = strstr(out, "hv1");
+    assert_true(hv3 && hv1 && hv1 < hv3);
+    free(out);
+
+    /* hv3 limited to the two it has: refused as full. */
+    ctl_ok("host limits hv3 max-enis=2");
+    assert_int_equal(dc_ctl(dc, &out, "recommend eni-mv"), 0);
+    assert_non_null(strstr(out, "host hv3 is full: 2 of 2 ENIs"));
+    free(out);
+    expect_refused(3, "host hv3 is full");
+    ctl_ok("host limits hv3 max-enis=0");
+    vm_destroy(f1);
+    vm_destroy(f2);
+}
+
+static void
+write_cpuinfo(int hv, const char *flags)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/cpuinfo",
+             sandbox_dir(fabric_hv(dc->fabric, hv)));
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "processor\t: 0\nmodel name\t: Fake CPU %d\nflags\t\t: %s\n\n"
+            "processor\t: 1\nflags\t\t: ignored\n", hv, flags);
+    fclose(f);
+    dc_stop_agent(dc, hv, 15);
+    assert_int_equal(dc_start_agent(dc, hv), 0);
+}
+
+static void
+test_cpu_incompatible_refused(void **state)
+{
+    (void) state;
+    char *out = NULL;
+
+    write_cpuinfo(1, "fpu sse2 sse4_2 avx avx2 avx512f");
+    write_cpuinfo(2, "fpu sse2 sse4_2 avx avx2 avx512f");
+    write_cpuinfo(3, "fpu sse2 sse4_2 avx");
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+
+    assert_int_equal(dc_ctl(dc, &out, "cpu baseline"), 0);
+    assert_non_null(strstr(out, "features: avx,fpu,sse2,sse4_2"));
+    assert_non_null(strstr(out, "partial:  avx2,avx512f"));
+    free(out);
+    assert_int_equal(dc_ctl(dc, &out, "cpu baseline --libvirt-xml"), 0);
+    assert_non_null(strstr(out, "<feature policy='require' name='sse4.2'/>"));
+    assert_non_null(strstr(out, "<feature policy='disable' "
+                                "name='avx512f'/>"));
+    free(out);
+    assert_int_equal(dc_ctl(dc, &out, "cpu check host:hv2 hv3"), 1);
+    assert_non_null(strstr(out, "missing avx2,avx512f"));
+    free(out);
+    assert_int_equal(dc_ctl(dc, &out, "cpu check fpu,avx hv3"), 0);
+    free(out);
+
+    expect_refused(3, "lacks features the VM may use (it runs on hv2): "
+                   "avx2 avx512f");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_must_rule_refuses),
+        cmocka_unit_test(test_evacuation_plan_honours_must_rules),
+        cmocka_unit_test(test_recommendation_follows_load),
+        cmocka_unit_test(test_cpu_incompatible_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
