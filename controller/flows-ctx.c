@@ -223,8 +223,14 @@ fc_vni_destroy__(struct fc_vni *v)
 static void
 fc_sg_destroy__(struct fc_sg *s)
 {
+    struct fc_sg_vni *sv;
+
     security_group_destroy(s->sg);
-    refs_destroy__(&s->members);
+    HMAP_FOR_EACH_POP (sv, node, &s->vnis) {
+        refs_destroy__(&sv->members);
+        free(sv);
+    }
+    hmap_destroy(&s->vnis);
     sset_destroy(&s->referrers);
     free(s);
 }
@@ -320,11 +326,60 @@ fc_sg_get__(struct flows_ctx *ctx, const char *id)
     struct fc_sg *s = shash_find_data(&ctx->sgs, id);
     if (!s) {
         s = xzalloc(sizeof *s);
-        hmap_init(&s->members);
+        hmap_init(&s->vnis);
         sset_init(&s->referrers);
         shash_add(&ctx->sgs, id, s);
     }
     return s;
+}
+
+static struct fc_sg_vni *
+fc_sg_vni_find__(const struct fc_sg *s, uint32_t vni)
+{
+    struct fc_sg_vni *sv;
+
+    HMAP_FOR_EACH_WITH_HASH (sv, node, hash_int(vni, 0), &s->vnis) {
+        if (sv->vni == vni) {
+            return sv;
+        }
+    }
+    return NULL;
+}
+
+const struct hmap *
+fc_sg_members(const struct fc_sg *s, uint32_t vni)
+{
+    const struct fc_sg_vni *sv = s ? fc_sg_vni_find__(s, vni) : NULL;
+    return sv ? &sv->members : NULL;
+}
+
+static void
+fc_sg_add_member__(struct fc_sg *s, const struct eni *e)
+{
+    struct fc_sg_vni *sv = fc_sg_vni_find__(s, e->vni);
+
+    if (!sv) {
+        sv = xmalloc(sizeof *sv);
+        sv->vni = e->vni;
+        hmap_init(&sv->members);
+        hmap_insert(&s->vnis, &sv->node, hash_int(e->vni, 0));
+    }
+    ref_add__(&sv->members, e);
+}
+
+static void
+fc_sg_remove_member__(struct fc_sg *s, const struct eni *e)
+{
+    struct fc_sg_vni *sv = fc_sg_vni_find__(s, e->vni);
+
+    if (sv) {
+        ref_remove__(&sv->members, e->key);
+        if (hmap_is_empty(&sv->members)) {
+            hmap_remove(&s->vnis, &sv->node);
+            hmap_destroy(&sv->members);
+            free(sv);
+        }
+    }
 }
 
 static void
@@ -332,7 +387,7 @@ fc_sg_gc__(struct flows_ctx *ctx, const char *id)
 {
     struct shash_node *node = shash_find(&ctx->sgs, id);
     struct fc_sg *s = node ? node->data : NULL;
-    if (s && !s->sg && hmap_is_empty(&s->members)
+    if (s && !s->sg && hmap_is_empty(&s->vnis)
         && sset_is_empty(&s->referrers)) {
         shash_delete(&ctx->sgs, node);
         fc_sg_destroy__(s);
@@ -406,7 +461,7 @@ fc_unlink__(struct flows_ctx *ctx, const struct eni *e)
     eni_groups__(e, &groups);
     SSET_FOR_EACH (g, &groups) {
         struct fc_sg *s = fc_sg_get__(ctx, g);
-        ref_remove__(&s->members, e->key);
+        fc_sg_remove_member__(s, e);
         fc_sg_gc__(ctx, g);
     }
     sset_destroy(&groups);
@@ -437,7 +492,7 @@ fc_link__(struct flows_ctx *ctx, const struct eni *e, struct sset *joined)
 
     eni_groups__(e, &groups);
     SSET_FOR_EACH (g, &groups) {
-        ref_add__(&fc_sg_get__(ctx, g)->members, e);
+        fc_sg_add_member__(fc_sg_get__(ctx, g), e);
     }
     sset_destroy(&groups);
 
@@ -527,8 +582,26 @@ fc_eni_work__(const struct flows_ctx *ctx, const struct eni *e,
     }
 }
 
+/* Work for the SG flows of the wired members of 's' in 'vni'. */
+static void
+fc_sg_vni_work__(const struct fc_sg *s, uint32_t vni, struct flows_work *w)
+{
+    const struct hmap *members = fc_sg_members(s, vni);
+    const struct fc_ref *m;
+
+    if (!members) {
+        return;
+    }
+    HMAP_FOR_EACH (m, node, members) {
+        FOR_EACH_LOCAL_HOST__ (host, i, m->eni) {
+            fw_add__(w, host, FLOWS_CLASS_SG, m->eni->key);
+        }
+    }
+}
+
 /* Work for the SG flows of every wired member of a group that names
- * 'group' as remote_group, in 'vni_a' or 'vni_b'. */
+ * 'group' as remote_group, in 'vni_a' or 'vni_b'.  Costs the members of
+ * those VNIs only, whatever the size of the groups elsewhere. */
 static void
 fc_sg_dependents__(const struct flows_ctx *ctx, const char *group,
                    uint32_t vni_a, uint32_t vni_b, struct flows_work *w)
@@ -541,29 +614,17 @@ fc_sg_dependents__(const struct flows_ctx *ctx, const char *group,
     }
     if (!strcmp(group, FLOWS_DEFAULT_SG)) {
         /* The default group's ingress rule names the default group. */
-        const struct fc_ref *m;
-        HMAP_FOR_EACH (m, node, &s->members) {
-            if (m->eni->vni == vni_a || m->eni->vni == vni_b) {
-                FOR_EACH_LOCAL_HOST__ (host, i, m->eni) {
-                    fw_add__(w, host, FLOWS_CLASS_SG, m->eni->key);
-                }
-            }
+        fc_sg_vni_work__(s, vni_a, w);
+        if (vni_b != vni_a) {
+            fc_sg_vni_work__(s, vni_b, w);
         }
     }
     SSET_FOR_EACH (referrer, &s->referrers) {
         const struct fc_sg *r = fc_sg_find(ctx, referrer);
-        const struct fc_ref *m;
 
-        if (!r) {
-            continue;
-        }
-        HMAP_FOR_EACH (m, node, &r->members) {
-            if (m->eni->vni != vni_a && m->eni->vni != vni_b) {
-                continue;
-            }
-            FOR_EACH_LOCAL_HOST__ (host, i, m->eni) {
-                fw_add__(w, host, FLOWS_CLASS_SG, m->eni->key);
-            }
+        fc_sg_vni_work__(r, vni_a, w);
+        if (vni_b != vni_a) {
+            fc_sg_vni_work__(r, vni_b, w);
         }
     }
 }
@@ -724,15 +785,15 @@ fc_sg_referrers__(struct flows_ctx *ctx, const struct security_group *sg,
     }
 }
 
+/* Work for the SG flows of every member of 's', in every VNI: its rules
+ * changed. */
 static void
 fc_sg_members_work__(const struct fc_sg *s, struct flows_work *w)
 {
-    const struct fc_ref *m;
+    const struct fc_sg_vni *sv;
 
-    HMAP_FOR_EACH (m, node, &s->members) {
-        FOR_EACH_LOCAL_HOST__ (host, i, m->eni) {
-            fw_add__(w, host, FLOWS_CLASS_SG, m->eni->key);
-        }
+    HMAP_FOR_EACH (sv, node, &s->vnis) {
+        fc_sg_vni_work__(s, sv->vni, w);
     }
 }
 

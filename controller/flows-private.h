@@ -36,11 +36,22 @@ struct fc_vni {
     struct shash hosts;         /* host id -> struct hmap of fc_ref */
 };
 
-/* A security group id: the group (if known), its members (any state) and
- * the ids of the groups whose rules name it as remote_group. */
+/* The members of one security group in one VNI.  Every lookup of members
+ * is for one VNI (a remote_group matches members of the same VNI only), and
+ * the implicit default group has every group-less ENI of the data center as
+ * a member: without this level, an ENI's ingress rule or a change to one
+ * member walked all of them, O(ENIs^2) in all. */
+struct fc_sg_vni {
+    struct hmap_node node;      /* in fc_sg's 'vnis', by vni */
+    uint32_t vni;
+    struct hmap members;        /* struct fc_ref */
+};
+
+/* A security group id: the group (if known), its members (any state) by
+ * VNI and the ids of the groups whose rules name it as remote_group. */
 struct fc_sg {
     struct security_group *sg;  /* NULL if only referred to */
-    struct hmap members;        /* struct fc_ref */
+    struct hmap vnis;           /* struct fc_sg_vni, never empty ones */
     struct sset referrers;
 };
 
@@ -58,6 +69,8 @@ struct flows_ctx {
 
 const struct fc_vni *fc_vni_find(const struct flows_ctx *, uint32_t vni);
 const struct fc_sg *fc_sg_find(const struct flows_ctx *, const char *id);
+/* The members of 's' in 'vni' (struct fc_ref), or NULL if it has none. */
+const struct hmap *fc_sg_members(const struct fc_sg *, uint32_t vni);
 
 /* The VIF of 'eni' on 'host': its ofport, or -1 if it has none there. */
 int32_t flows_eni_local_port(const struct eni *, const char *host);

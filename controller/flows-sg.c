@@ -166,17 +166,17 @@ rule_flows__(struct flow_table *ft, uint64_t cookie, const struct eni *e,
         return;
     }
 
-    /* remote_group: the addresses of its members in the same VNI. */
-    const struct fc_sg *g = fc_sg_find(ctx, r->remote_group);
+    /* remote_group: the addresses of its members in the same VNI (indexed
+     * by VNI: the default group spans every VNI). */
+    const struct hmap *members = fc_sg_members(fc_sg_find(ctx,
+                                                          r->remote_group),
+                                               e->vni);
     const struct fc_ref *m;
-    if (!g) {
+    if (!members) {
         return;
     }
-    HMAP_FOR_EACH (m, node, &g->members) {
+    HMAP_FOR_EACH (m, node, members) {
         const struct eni *me = m->eni;
-        if (me->vni != e->vni) {
-            continue;
-        }
         if (rc.v6) {
             for (size_t i = 0; i < me->n_ipv6s; i++) {
                 snprintf(remote, sizeof remote, ",%s=%s", field,
