@@ -10,6 +10,7 @@
 #include "ovs-glue/bridge-setup.h"
 #include "ovs-glue/vif-monitor.h"
 #include "ovsdb-idl.h"
+#include "timeval.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -26,6 +27,16 @@ struct local_ovs {
     void *aux;
     uint64_t datapath_id;               /* 0 while unknown */
     int32_t tunnel_ofport;              /* -1 while unknown */
+    struct marker_txn *markers;         /* written, not yet confirmed */
+    size_t n_markers;
+};
+
+/* A tether-migration marker write in flight (local_ovs_set_marker()). */
+struct marker_txn {
+    char *eni_id;
+    char *value;                        /* NULL: remove the key */
+    struct ovsdb_idl_txn *txn;          /* NULL: to write (again) */
+    long long int started;              /* time_msec() of the request */
 };
 
 static char *
@@ -102,6 +113,15 @@ local_ovs_destroy(struct local_ovs *lo)
     if (!lo) {
         return;
     }
+    for (size_t i = 0; i < lo->n_markers; i++) {
+        struct marker_txn *m = &lo->markers[i];
+        if (m->txn) {
+            ovsdb_idl_txn_destroy(m->txn);
+        }
+        free(m->eni_id);
+        free(m->value);
+    }
+    free(lo->markers);
     bridge_setup_destroy(lo->setup);
     vif_monitor_destroy(lo->vifs);
     ovsdb_idl_destroy(lo->idl);
@@ -191,6 +211,117 @@ local_ovs_read_bridge__(struct local_ovs *lo)
     }
 }
 
+/* The Interface row of ENI 'eni_id''s VIF on the bridge, or NULL. */
+static const struct ovsrec_interface *
+find_vif_iface__(const struct local_ovs *lo, const char *eni_id)
+{
+    const struct ovsrec_interface *found = NULL;
+    size_t n;
+    const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
+
+    for (size_t i = 0; i < n && !found; i++) {
+        if (!strcmp(vifs[i]->eni_id, eni_id)) {
+            const struct ovsrec_interface *iface;
+            OVSREC_INTERFACE_FOR_EACH (iface, lo->idl) {
+                if (!strcmp(iface->name, vifs[i]->iface_name)) {
+                    found = iface;
+                    break;
+                }
+            }
+        }
+    }
+    free(vifs);
+    return found;
+}
+
+/* Starts the write of marker 'm'; false if its VIF is not here. */
+static bool
+marker_start__(struct local_ovs *lo, struct marker_txn *m)
+{
+    const struct ovsrec_interface *iface = find_vif_iface__(lo, m->eni_id);
+    if (!iface) {
+        return false;
+    }
+    m->txn = ovsdb_idl_txn_create(lo->idl);
+    ovsdb_idl_txn_add_comment(m->txn, "tether-agent: %s tether-migration=%s",
+                              iface->name, m->value ? m->value : "(none)");
+    if (m->value) {
+        ovsrec_interface_update_external_ids_setkey(iface, "tether-migration",
+                                                    m->value);
+    } else {
+        ovsrec_interface_update_external_ids_delkey(iface,
+                                                    "tether-migration");
+    }
+    /* Sent now; the status arrives in a later local_ovs_run(). */
+    ovsdb_idl_txn_commit(m->txn);
+    return true;
+}
+
+bool
+local_ovs_set_marker(struct local_ovs *lo, const char *eni_id,
+                     const char *value)
+{
+    lo->markers = xrealloc(lo->markers,
+                           (lo->n_markers + 1) * sizeof *lo->markers);
+    struct marker_txn *m = &lo->markers[lo->n_markers];
+    m->eni_id = xstrdup(eni_id);
+    m->value = nullable_strdup(value);
+    m->txn = NULL;
+    m->started = time_msec();
+    if (!marker_start__(lo, m)) {
+        VLOG_WARN("ENI %s: no VIF on %s for tether-migration=%s", eni_id,
+                  lo->cfg.bridge, value ? value : "(none)");
+        free(m->eni_id);
+        free(m->value);
+        return false;
+    }
+    lo->n_markers++;
+    return true;
+}
+
+/* Confirms or retries the marker writes in flight. */
+static void
+local_ovs_run_markers__(struct local_ovs *lo)
+{
+    for (size_t i = 0; i < lo->n_markers; ) {
+        struct marker_txn *m = &lo->markers[i];
+        if (!m->txn) {
+            if (ovsdb_idl_is_connected(lo->idl) && !marker_start__(lo, m)) {
+                VLOG_WARN("ENI %s: VIF gone before tether-migration=%s was "
+                          "written", m->eni_id, m->value ? m->value : "");
+                goto drop;
+            }
+            i++;
+            continue;
+        }
+        enum ovsdb_idl_txn_status st = ovsdb_idl_txn_commit(m->txn);
+        if (st == TXN_INCOMPLETE) {
+            i++;
+            continue;
+        }
+        if (st == TXN_SUCCESS || st == TXN_UNCHANGED) {
+            VLOG_INFO("ENI %s: tether-migration=%s written (%lld ms)",
+                      m->eni_id, m->value ? m->value : "(none)",
+                      time_msec() - m->started);
+        } else if (st == TXN_TRY_AGAIN) {
+            ovsdb_idl_txn_destroy(m->txn);
+            m->txn = NULL;      /* written again once connected */
+            i++;
+            continue;
+        } else {
+            VLOG_WARN("ENI %s: tether-migration=%s: %s (%s)", m->eni_id,
+                      m->value ? m->value : "(none)",
+                      ovsdb_idl_txn_status_to_string(st),
+                      ovsdb_idl_txn_get_error(m->txn));
+        }
+        ovsdb_idl_txn_destroy(m->txn);
+drop:
+        free(m->eni_id);
+        free(m->value);
+        lo->markers[i] = lo->markers[--lo->n_markers];
+    }
+}
+
 void
 local_ovs_run(struct local_ovs *lo)
 {
@@ -203,6 +334,7 @@ local_ovs_run(struct local_ovs *lo)
     if (seqno != ovsdb_idl_get_seqno(lo->idl)) {
         local_ovs_read_bridge__(lo);
     }
+    local_ovs_run_markers__(lo);
 }
 
 void
@@ -218,6 +350,11 @@ local_ovs_wait(struct local_ovs *lo)
 {
     ovsdb_idl_wait(lo->idl);
     vif_monitor_wait(lo->vifs);
+    for (size_t i = 0; i < lo->n_markers; i++) {
+        if (lo->markers[i].txn) {
+            ovsdb_idl_txn_wait(lo->markers[i].txn);
+        }
+    }
     if (lo->setup) {
         bridge_setup_wait(lo->setup);
     }

@@ -16,6 +16,7 @@
 #include "hostagent/controller-conn.h"
 #include "hostagent/cpuinfo.h"
 #include "hostagent/local-ovs.h"
+#include "hostagent/qmp.h"
 #include "hostagent/vif-marker.h"
 #include "lib/validate.h"
 #include "openvswitch/poll-loop.h"
@@ -40,6 +41,9 @@ struct agent_options {
     const char *tunnel_port;
     const char **openflow_targets;      /* overrides tetherd's, NULL-ended */
     size_t n_openflow_targets;
+    const char **qmp;                   /* --qmp arguments */
+    size_t n_qmp;
+    int qmp_switchover_wait_ms;
     struct controller_conn_tls tls;
     const char *cpu_flags_file;         /* default /proc/cpuinfo */
 };
@@ -48,6 +52,7 @@ struct agent {
     struct controller_conn *conn;
     struct vif_marker *marker;
     struct local_ovs *ovs;
+    struct qmp_backend *qmp;            /* NULL: no --qmp */
     const struct agent_options *o;
 };
 
@@ -73,6 +78,8 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_CERTIFICATE,
         OPT_CA_CERT,
         OPT_CPU_FLAGS_FILE,
+        OPT_QMP,
+        OPT_QMP_SWITCHOVER_WAIT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -92,6 +99,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
         {"certificate", required_argument, NULL, OPT_CERTIFICATE},
         {"ca-cert", required_argument, NULL, OPT_CA_CERT},
+        {"qmp", required_argument, NULL, OPT_QMP},
+        {"qmp-switchover-wait", required_argument, NULL,
+         OPT_QMP_SWITCHOVER_WAIT},
         {"cpu-flags-file", required_argument, NULL, OPT_CPU_FLAGS_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -107,6 +117,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
     o->ovsdb = "unix:/var/run/openvswitch/db.sock";
     o->datapath_type = "system";
     o->tunnel_port = "tether-tun";
+    o->qmp_switchover_wait_ms = 20;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -162,6 +173,18 @@ parse_options(int argc, char *argv[], struct agent_options *o)
             break;
         case OPT_CA_CERT:
             o->tls.ca_cert = optarg;
+            break;
+        case OPT_QMP:
+            o->qmp = xrealloc(o->qmp, (o->n_qmp + 1) * sizeof *o->qmp);
+            o->qmp[o->n_qmp++] = optarg;
+            break;
+        case OPT_QMP_SWITCHOVER_WAIT:
+            if (!str_to_int(optarg, 10, &o->qmp_switchover_wait_ms)
+                || o->qmp_switchover_wait_ms < 0
+                || o->qmp_switchover_wait_ms > 10000) {
+                ovs_fatal(0, "--qmp-switchover-wait: \"%s\" is not 0 to "
+                          "10000 ms", optarg);
+            }
             break;
         case OPT_CPU_FLAGS_FILE:
             o->cpu_flags_file = optarg;
@@ -253,6 +276,12 @@ usage(void)
            "tether-tun; empty: none)\n"
            "  --openflow-target=TARGET  bridge controller, overriding "
            "tetherd's (repeatable)\n"
+           "  --qmp=ENI_ID:SOCKET|DIR   follow a QEMU's QMP socket (or every "
+           "ENI_ID.sock\n"
+           "                            in DIR) for migration phases "
+           "(repeatable)\n"
+           "  --qmp-switchover-wait=MS  hold a source in pre-switchover "
+           "this long (20)\n"
            "  --cpu-flags-file=FILE     CPU model and flags to report "
            "(default /proc/cpuinfo)\n"
            "\nGeneral:\n"
@@ -304,6 +333,13 @@ agent_refusal_cb(const char *eni_id, const char *reason, void *a_)
 {
     struct agent *a = a_;
     vif_marker_refused(a->marker, eni_id, reason);
+}
+
+static void
+agent_qmp_marker_cb(const char *eni_id, const char *value, void *a_)
+{
+    struct agent *a = a_;
+    local_ovs_set_marker(a->ovs, eni_id, value);
 }
 
 static void
@@ -382,6 +418,16 @@ main(int argc, char *argv[])
         .tunnel_local_ip = NULL,   /* the route to the peer picks it */
     };
     a.ovs = local_ovs_create(&lc, agent_vif_cb, &a);
+    if (o.n_qmp) {
+        a.qmp = qmp_backend_create(agent_qmp_marker_cb, &a,
+                                   o.qmp_switchover_wait_ms);
+        for (size_t i = 0; i < o.n_qmp; i++) {
+            char *qerr = qmp_backend_parse(a.qmp, o.qmp[i]);
+            if (qerr) {
+                ovs_fatal(0, "%s", qerr);
+            }
+        }
+    }
     unixctl_command_register("agent/status", "", 0, 0, agent_unixctl_status,
                              &a);
 
@@ -401,6 +447,9 @@ main(int argc, char *argv[])
         local_ovs_run(a.ovs);
         vif_marker_run(a.marker);
         ovs_loaded = ovs_loaded || local_ovs_is_connected(a.ovs);
+        if (a.qmp && ovs_loaded) {
+            qmp_backend_run(a.qmp);
+        }
         agent_update_controllers(&a);
         uint64_t dpid;
         int32_t tunnel_ofport;
@@ -412,15 +461,20 @@ main(int argc, char *argv[])
             controller_conn_wait(a.conn);
         }
         local_ovs_wait(a.ovs);
+        if (a.qmp && ovs_loaded) {
+            qmp_backend_wait(a.qmp);
+        }
         vif_marker_wait(a.marker);
         poll_block();
     }
 
     VLOG_INFO("tether-agent exiting");
     controller_conn_destroy(a.conn);
+    qmp_backend_destroy(a.qmp);
     local_ovs_destroy(a.ovs);
     vif_marker_destroy(a.marker);
     free(o.openflow_targets);
+    free(o.qmp);
     tether_service_stop();
     ovs_loop_destroy();
     free(o.host_id);
