@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""Runs every QEMU test (qtests.py), each in its own ../mininet/run.sh
+(private pid, mount and
+network namespaces, hard time limit), prints TAP and a closing line
+'qemu: N passed, M failed'; exits 1 if any failed, 77 (skip) without
+root.  Usage: check.py [NAME...]  (env: TETHER_BUILD, TETHER_MN_OUT,
+TETHER_QEMU_TIMEOUT per test, default 240 s)."""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    if os.geteuid() != 0:
+        print('1..0 # SKIP qemu tests need root')
+        return 77
+    names = sys.argv[1:] or subprocess.check_output(
+        [sys.executable, os.path.join(HERE, 'qtests.py'), 'list'],
+        text=True).split()
+    limit = os.environ.get('TETHER_QEMU_TIMEOUT', '240')
+    print('1..%d' % len(names), flush=True)
+    passed = failed = 0
+    t_all = time.monotonic()
+    for i, name in enumerate(names, 1):
+        t0 = time.monotonic()
+        r = subprocess.run([os.path.join(HERE, '..', 'mininet', 'run.sh'),
+                            '--timeout=' + limit,
+                            os.path.join(HERE, 'qtests.py'), name],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        for line in r.stdout.splitlines():
+            print(line if line.startswith('#') else '# ' + line)
+        ok = r.returncode == 0
+        print('%s %d - %s (%.1f s)%s' % ('ok' if ok else 'not ok', i, name,
+                                         time.monotonic() - t0,
+                                         '' if ok else ' rc=%d' % r.returncode),
+              flush=True)
+        passed += ok
+        failed += not ok
+    print('# total %.0f s' % (time.monotonic() - t_all))
+    print('qemu: %d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
