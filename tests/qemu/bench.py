@@ -50,9 +50,13 @@ def report(name, vals, unit):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     res = {}
+    modes = os.environ.get('QEMU_BENCH_MODES', 'tether tether_hold bridge')
     for mode, tether, pbs in (('tether', True, False),
                               ('tether_hold', True, True),
                               ('bridge', False, False)):
+        res.setdefault(mode, [])
+        if mode not in modes.split():
+            continue
         t0 = time.monotonic()
         res[mode], crashes = run_mode(tether, n, pbs)
         log('%s: %d migrations in %.0f s, %d guest crashes rerun' % (

@@ -275,10 +275,11 @@ class QemuDataCenter(DataCenter):
                 hv.vsctl('add-port', 'br-int', 'vx%d' % p, '--', 'set',
                          'interface', 'vx%d' % p, 'type=vxlan',
                          'options:remote_ip=192.168.0.%d' % p)
+            mgmt = 'unix:%s/br-int.mgmt' % hv.dir
             self.run(hv.host, ['ovs-ofctl', '-O', 'OpenFlow13', 'del-flows',
-                               'br-int'])
+                               mgmt])
             self.run(hv.host, ['ovs-ofctl', '-O', 'OpenFlow13', 'add-flow',
-                               'br-int', 'priority=0,actions=NORMAL'])
+                               mgmt, 'priority=0,actions=NORMAL'])
 
     def add_guest(self, name, hv, ip, mac):
         if self.tether:
