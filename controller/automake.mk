@@ -19,12 +19,13 @@ $(controller_tetherd_OBJECTS): proto/tether.pb-c.h
 # tetherd's database: controller/tether.ovsschema (installed for
 # scripts/tether-db.sh), and its C IDL controller/tether-idl.[ch], generated
 # into the build tree by Open vSwitch's ovsdb-idlc the way Open vSwitch
-# generates lib/vswitch-idl.[ch].  controller/eni-store.c reads and writes
-# the database through it.
+# generates lib/vswitch-idl.[ch].  controller/eni-store-db.c reads and
+# writes the database through it.
 dist_pkgdata_DATA = controller/tether.ovsschema
 EXTRA_DIST += controller/tether-idl.ann
 dist_pkgdata_SCRIPTS = scripts/tether-db.sh
-controller_tetherd_SOURCES += controller/eni-store.c controller/eni-store.h
+controller_tetherd_SOURCES += controller/eni-store.c controller/eni-store.h \
+	controller/eni-store-db.c controller/eni-store-private.h
 nodist_controller_tetherd_SOURCES = \
 	controller/tether-idl.c controller/tether-idl.h
 TETHER_IDL_BUILT = \

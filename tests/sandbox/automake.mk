@@ -66,6 +66,7 @@ check_PROGRAMS += tests/sandbox/test-eni-store
 TESTS += tests/sandbox/test-eni-store
 tests_sandbox_test_eni_store_SOURCES = tests/sandbox/test-eni-store.c \
 	controller/eni-store.c controller/eni-store.h \
+	controller/eni-store-db.c controller/eni-store-private.h \
 	controller/eni.c controller/eni.h
 nodist_tests_sandbox_test_eni_store_SOURCES = \
 	controller/tether-idl.c controller/tether-idl.h
@@ -84,6 +85,7 @@ check_PROGRAMS += tests/sandbox/test-rest
 TESTS += tests/sandbox/test-rest
 tests_sandbox_test_rest_SOURCES = tests/sandbox/test-rest.c \
 	controller/eni-store.c controller/eni-store.h \
+	controller/eni-store-db.c controller/eni-store-private.h \
 	controller/eni.c controller/eni.h \
 	controller/host-registry.c controller/host-registry.h
 nodist_tests_sandbox_test_rest_SOURCES = \
