@@ -35,6 +35,12 @@ struct physical_host {
     struct of_switch *sw;           /* NULL until dpid known */
     bool full_pending;              /* compute the whole table when ready */
     bool dirty;                     /* desired changed since last commit */
+
+    /* physical_run() visits only the hosts on these lists, not all of them
+     * (1,000 at data-center scale) at every round: */
+    struct ovs_list full_node;      /* in 'full_check' if 'in_full_check' */
+    bool in_full_check;
+    struct ovs_list dirty_node;     /* in 'dirty_hosts' if 'dirty' */
 };
 
 /* One round: the commits it issued and when its first change came. */
@@ -55,6 +61,8 @@ struct physical {
     struct flows_ctx *ctx;
     struct flows_work *work;
     struct hmap hosts;
+    struct ovs_list full_check;     /* hosts that may need a full table */
+    struct ovs_list dirty_hosts;    /* hosts whose desired table changed */
     long long int pending_since;    /* first change not yet committed, or 0 */
     unsigned int rounds_in_flight;
     struct ovs_list rounds;         /* contains "struct physical_round"s */
@@ -64,6 +72,9 @@ struct physical {
     struct physical_stats stats;
 };
 
+/* Time physical_run() spends on full computations per round (see there). */
+#define FULL_BUDGET_MS 100
+
 struct physical *
 physical_create(struct of_server *ofs)
 {
@@ -72,6 +83,8 @@ physical_create(struct of_server *ofs)
     p->ctx = flows_ctx_create();
     p->work = flows_work_create();
     hmap_init(&p->hosts);
+    ovs_list_init(&p->full_check);
+    ovs_list_init(&p->dirty_hosts);
     ovs_list_init(&p->rounds);
     double buckets[] = { METRICS_LATENCY_BUCKETS };
     metrics_histogram_define("tether_flow_round_seconds",
@@ -122,6 +135,25 @@ host_ready(const struct physical_host *h)
 }
 
 static void
+physical_mark_dirty__(struct physical *p, struct physical_host *h)
+{
+    if (!h->dirty) {
+        h->dirty = true;
+        ovs_list_push_back(&p->dirty_hosts, &h->dirty_node);
+    }
+}
+
+/* 'h' became full_pending, or what host_ready() looks at changed. */
+static void
+physical_check_full__(struct physical *p, struct physical_host *h)
+{
+    if (!h->in_full_check) {
+        h->in_full_check = true;
+        ovs_list_push_back(&p->full_check, &h->full_node);
+    }
+}
+
+static void
 physical_changed__(struct physical *p)
 {
     if (!p->pending_since) {
@@ -152,11 +184,13 @@ physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
         h->dpid = dpid;
         h->sw = of_server_get_switch(p->ofs, dpid);
         h->full_pending = true;
+        physical_check_full__(p, h);
         physical_changed__(p);
     }
     if (tunnel_ofport != h->tunnel_ofport) {
         h->tunnel_ofport = tunnel_ofport;
         h->full_pending = true;
+        physical_check_full__(p, h);
         physical_changed__(p);
     }
 }
@@ -209,7 +243,7 @@ table_changed(const char *host, void *p_)
     struct physical *p = p_;
     struct physical_host *h = physical_find_host(p, host);
     if (h) {
-        h->dirty = true;
+        physical_mark_dirty__(p, h);
     }
 }
 
@@ -280,8 +314,21 @@ physical_run(struct physical *p)
         return;
     }
 
-    /* Hosts whose bridge just became known get their whole table. */
-    HMAP_FOR_EACH (h, node, &p->hosts) {
+    /* Hosts whose bridge just became known get their whole table.  A host
+     * not ready yet leaves the list: physical_set_host() puts it back when
+     * what it waits for arrives.
+     *
+     * At most FULL_BUDGET_MS of them per round: after a restart 1,000
+     * bridges connect at once, and computing all their tables in one round
+     * (~50 s at 5,200 flows each) would starve everything else in the loop
+     * -- agents' heartbeats among them, whose sessions would then time
+     * out.  The rest wait for the next round (physical_wait() wakes at
+     * once while the list is not empty). */
+    long long int deadline = time_msec() + FULL_BUDGET_MS;
+    while (!ovs_list_is_empty(&p->full_check) && time_msec() < deadline) {
+        h = CONTAINER_OF(ovs_list_pop_front(&p->full_check),
+                         struct physical_host, full_node);
+        h->in_full_check = false;
         if (h->full_pending && host_ready(h)) {
             struct flows_host fh = {
                 .id = h->id,
@@ -291,7 +338,7 @@ physical_run(struct physical *p)
             flow_table_clear(desired);
             flows_host_full(desired, &fh, p->ctx);
             h->full_pending = false;
-            h->dirty = true;
+            physical_mark_dirty__(p, h);
             of_switch_set_held(h->sw, false);
             VLOG_INFO("host %s: %zu flows computed for bridge %016"PRIx64,
                       h->id, flow_table_n_flows(desired), h->dpid);
@@ -306,18 +353,16 @@ physical_run(struct physical *p)
     /* Commit every host whose desired table changed, as one round. */
     struct physical_host **dirty = NULL;
     size_t n_dirty = 0, allocated = 0;
-    HMAP_FOR_EACH (h, node, &p->hosts) {
-        if (h->dirty) {
-            h->dirty = false;
-            if (!of_switch_is_connected(h->sw)) {
-                /* Its connection reconciles desired against what it has. */
-                continue;
-            }
-            if (n_dirty >= allocated) {
-                dirty = x2nrealloc(dirty, &allocated, sizeof *dirty);
-            }
-            dirty[n_dirty++] = h;
+    LIST_FOR_EACH_POP (h, dirty_node, &p->dirty_hosts) {
+        h->dirty = false;
+        if (!of_switch_is_connected(h->sw)) {
+            /* Its connection reconciles desired against what it has. */
+            continue;
         }
+        if (n_dirty >= allocated) {
+            dirty = x2nrealloc(dirty, &allocated, sizeof *dirty);
+        }
+        dirty[n_dirty++] = h;
     }
     if (n_dirty) {
         struct physical_round *r = xzalloc(sizeof *r);
@@ -361,14 +406,9 @@ physical_wait(struct physical *p)
     if (!p->ready) {
         return;
     }
-    if (flows_work_count(p->work)) {
+    if (flows_work_count(p->work) || !ovs_list_is_empty(&p->full_check)
+        || !ovs_list_is_empty(&p->dirty_hosts)) {
         poll_immediate_wake();
-    }
-    struct physical_host *h;
-    HMAP_FOR_EACH (h, node, &p->hosts) {
-        if (h->dirty || (h->full_pending && host_ready(h))) {
-            poll_immediate_wake();
-        }
     }
 }
 
@@ -387,7 +427,22 @@ physical_host_of_switch(const struct physical *p, const struct of_switch *sw)
 bool
 physical_is_idle(const struct physical *p)
 {
-    return !flows_work_count(p->work) && !p->rounds_in_flight;
+    if (flows_work_count(p->work) || p->rounds_in_flight) {
+        return false;
+    }
+
+    /* A bridge that connected is reconciled outside of any round (its
+     * full computation, then a bundle of the difference): until that is
+     * confirmed its flows are not what the inputs say, and "idle" would
+     * let a caller count or test them half installed. */
+    const struct physical_host *h;
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (host_ready(h) && of_switch_is_connected(h->sw)
+            && (h->full_pending || !of_switch_is_idle(h->sw))) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void

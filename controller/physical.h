@@ -57,7 +57,8 @@ void physical_tag_round(struct physical *, enum physical_tag);
 const char *physical_host_of_switch(const struct physical *,
                                     const struct of_switch *);
 
-/* True when no change waits to be computed or confirmed. */
+/* True when no change waits to be computed or confirmed, and every
+ * connected bridge of a known host has been reconciled. */
 bool physical_is_idle(const struct physical *);
 
 struct physical_stats {
