@@ -8,8 +8,10 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -212,7 +214,9 @@ handle_vif_event(struct agent_session *s, const ProtobufCMessage *pb)
         if (s->server->cbs.vif_event) {
             s->server->cbs.vif_event(s->host, ev, s->server->cbs.aux);
         }
-        VLOG_INFO("host %s: VIF %s eni %s mac %s ofport %d on %s",
+        /* DBG: the engine logs what the report changed; a line per report
+         * is a synchronous write in the path of every move. */
+        VLOG_DBG("host %s: VIF %s eni %s mac %s ofport %d on %s",
                   s->host->id,
                   protobuf_c_enum_descriptor_get_value(
                       &tether__vif_event__kind__descriptor, ev->kind)->name,
@@ -525,6 +529,28 @@ agent_server_destroy(struct agent_server *server)
     free(server);
 }
 
+/* True if 's' has sent something that this process has not read yet.  A
+ * heartbeat that waits in the socket because tetherd is busy (a thousand
+ * hosts resyncing at once after a restart, each binding 100 ENIs) proves the
+ * agent alive: failing its session then would turn a slow round into every
+ * host reconnecting and resyncing again. */
+static bool
+session_has_input__(const struct agent_session *s)
+{
+    struct bufferevent *bev = s->channel
+                              ? tether_channel_bufferevent(s->channel) : NULL;
+    int n = 0;
+
+    if (!bev) {
+        return false;
+    }
+    if (evbuffer_get_length(bufferevent_get_input(bev))) {
+        return true;
+    }
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    return fd >= 0 && !ioctl(fd, FIONREAD, &n) && n > 0;
+}
+
 void
 agent_server_run(struct agent_server *server)
 {
@@ -534,6 +560,9 @@ agent_server_run(struct agent_server *server)
     LIST_FOR_EACH_SAFE (s, node, &server->sessions) {
         if (s->state == SESSION_DEAD) {
             session_destroy__(s);
+        } else if (now >= s->deadline && s->state != SESSION_HELLO_WAIT
+                   && session_has_input__(s)) {
+            s->deadline = session_heartbeat_deadline__(s);
         } else if (now >= s->deadline) {
             const char *reason = (s->state == SESSION_HELLO_WAIT
                                   ? "no hello in time"

@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "byte-order.h"
 #include "coverage.h"
@@ -24,6 +27,20 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(of_server);
+
+/* Open vSwitch's inet_open_passive() listens with a backlog of 10.  When
+ * tetherd restarts, every bridge of the data center reconnects at once:
+ * with 10 slots the kernel drops the other handshakes, and the bridges get
+ * in only as their SYN retransmissions back off (1, 2, 4, 8... s): at 100
+ * bridges the last one took ~40 s.  This definition, taken by the static
+ * link instead of the C library's, gives every listening socket of the
+ * process the system's maximum backlog (the kernel caps it at
+ * net.core.somaxconn). */
+int
+listen(int fd, int backlog)
+{
+    return syscall(SYS_listen, fd, backlog < 4096 ? 4096 : backlog);
+}
 
 COVERAGE_DEFINE(of_server_accept);
 COVERAGE_DEFINE(of_server_msg);
@@ -299,7 +316,8 @@ of_server_run(struct of_server *s)
     struct of_conn *c;
 
     for (size_t i = 0; i < s->n_listeners; i++) {
-        for (int j = 0; j < 16; j++) {
+        /* Many at a time: see listen() above. */
+        for (int j = 0; j < 64; j++) {
             struct vconn *vconn;
             int error = pvconn_accept(s->listeners[i], &vconn);
             if (error) {
