@@ -39,7 +39,9 @@ void
 vif_marker_destroy(struct vif_marker *m)
 {
     if (m) {
-        ovsdb_idl_txn_destroy(m->txn);
+        if (m->txn) {
+            ovsdb_idl_txn_destroy(m->txn);
+        }
         ovsdb_idl_destroy(m->idl);
         shash_destroy_free_data(&m->pending);
         free(m);
