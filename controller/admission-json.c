@@ -382,3 +382,76 @@ adm_plan_to_json(const struct adm_plan *plan)
     json_object_put(top, "n_unplaced", json_integer_create(plan->n_unplaced));
     return top;
 }
+
+/* One element of "moves" or "unplaced" into 'm'. */
+static bool
+move_from_json__(const struct json *j, bool placed, struct adm_move *m)
+{
+    if (j->type != JSON_OBJECT) {
+        return false;
+    }
+    const struct json *unit = shash_find_data(json_object(j), "unit");
+    const struct json *enis = shash_find_data(json_object(j), "enis");
+    const struct json *dest = shash_find_data(json_object(j), "dest_host");
+    const struct json *score = shash_find_data(json_object(j), "score");
+    const struct json *reason = shash_find_data(json_object(j), "reason");
+    if (!unit || unit->type != JSON_STRING
+        || !enis || enis->type != JSON_ARRAY
+        || (placed ? !dest || dest->type != JSON_STRING
+                     || !score || (score->type != JSON_REAL
+                                   && score->type != JSON_INTEGER)
+                   : !reason || reason->type != JSON_STRING)) {
+        return false;
+    }
+    const struct json_array *a = json_array(enis);
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->elems[i]->type != JSON_STRING) {
+            return false;
+        }
+    }
+    m->unit = xstrdup(json_string(unit));
+    m->n_enis = a->n;
+    m->enis = xmalloc((a->n + 1) * sizeof *m->enis);
+    for (size_t i = 0; i < a->n; i++) {
+        m->enis[i] = xstrdup(json_string(a->elems[i]));
+    }
+    if (placed) {
+        m->dest = xstrdup(json_string(dest));
+        m->score = (score->type == JSON_REAL ? json_real(score)
+                    : json_integer(score));
+    } else {
+        m->reason = xstrdup(json_string(reason));
+    }
+    return true;
+}
+
+bool
+adm_plan_from_json(const struct json *json, struct adm_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    const struct json *lists[2] = { NULL, NULL };
+    if (json->type == JSON_OBJECT) {
+        lists[0] = shash_find_data(json_object(json), "moves");
+        lists[1] = shash_find_data(json_object(json), "unplaced");
+    }
+    for (size_t k = 0; k < 2; k++) {
+        if (!lists[k] || lists[k]->type != JSON_ARRAY) {
+            return false;
+        }
+    }
+    size_t n = json_array(lists[0])->n + json_array(lists[1])->n;
+    plan->moves = xcalloc(n ? n : 1, sizeof *plan->moves);
+    for (size_t k = 0; k < 2; k++) {
+        const struct json_array *a = json_array(lists[k]);
+        for (size_t i = 0; i < a->n; i++) {
+            if (!move_from_json__(a->elems[i], !k,
+                                  &plan->moves[plan->n_moves])) {
+                adm_plan_destroy(plan);
+                return false;
+            }
+            plan->n_moves++;
+            plan->n_unplaced += k;
+        }
+    }
+    return true;
+}

@@ -170,5 +170,9 @@ struct json *admission_list_json(const struct admission *, const char *kind);
 const char *const *admission_domain_hosts(const struct admission *,
                                           const char *id, size_t *n);
 struct json *adm_plan_to_json(const struct adm_plan *);
+/* The plan adm_plan_to_json() wrote (moves first, then the unplaced ones)
+ * into '*plan' (free with adm_plan_destroy()); false if 'json' is not such
+ * a plan ('*plan' then empty). */
+bool adm_plan_from_json(const struct json *, struct adm_plan *plan);
 
 #endif /* controller/admission.h */

@@ -34,6 +34,10 @@ TETHER_IDL_BUILT = \
 BUILT_SOURCES += controller/tether-idl.c controller/tether-idl.h
 CLEANFILES += $(TETHER_IDL_BUILT)
 $(controller_tetherd_OBJECTS): controller/tether-idl.h
+# controller/admission-store.c keeps the admission configuration in the same
+# database (table Admission_Config), through the same IDL.
+controller_tetherd_SOURCES += \
+	controller/admission-store.c controller/admission-store.h
 
 # ovsdb-idlc is a Python script in the Open vSwitch source tree; its "ovs"
 # package is next to it (build tree first, for a generated ovs/dirs.py).

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "controller/admission.h"
+#include "controller/admission-store.h"
 #include "controller/cpu-features.h"
 #include "controller/eni.h"
 #include "controller/host-registry.h"
@@ -35,13 +36,24 @@ struct placement {
     struct cpu_features *cpu;
     struct eni_store_observer next;     /* the chained observer */
     struct shash evacuations;           /* host -> evacuation */
+    struct admission_store *db;         /* NULL: in memory only */
+};
+
+/* A REST write waiting for its commit. */
+struct pending_reply {
+    struct placement *p;
+    rest_admission_done_func *done;
+    void *req;
+    int status;
+    struct json *reply;                 /* NULL: none */
 };
 
 static bool cpu_filter__(const char *src, const char *dst, struct ds *reason,
                          void *p_);
+static admission_store_load_func load_row__;
 
 struct placement *
-placement_create(struct host_registry *hosts)
+placement_create(struct host_registry *hosts, const char *db_remote)
 {
     struct placement *p = xzalloc(sizeof *p);
     p->hosts = hosts;
@@ -49,6 +61,9 @@ placement_create(struct host_registry *hosts)
     p->cpu = cpu_features_create();
     shash_init(&p->evacuations);
     admission_set_filter(p->adm, cpu_filter__, p);
+    if (db_remote) {
+        p->db = admission_store_create(db_remote, load_row__, p);
+    }
     return p;
 }
 
@@ -70,10 +85,33 @@ placement_destroy(struct placement *p)
             evacuation_free__(n->data);
         }
         shash_destroy(&p->evacuations);
+        admission_store_destroy(p->db);
         admission_destroy(p->adm);
         cpu_features_destroy(p->cpu);
         free(p);
     }
+}
+
+void
+placement_run(struct placement *p)
+{
+    if (p->db) {
+        admission_store_run(p->db);
+    }
+}
+
+void
+placement_wait(struct placement *p)
+{
+    if (p->db) {
+        admission_store_wait(p->db);
+    }
+}
+
+bool
+placement_is_ready(const struct placement *p)
+{
+    return !p->db || admission_store_is_ready(p->db);
 }
 
 void
@@ -159,18 +197,217 @@ cpu_filter__(const char *src, const char *dst, struct ds *reason, void *p_)
     return ok;
 }
 
+/* --- Durability ------------------------------------------------------------
+ *
+ * Rows of Admission_Config (admission-store.h): a domain, group, rule or
+ * host as admission_put_json() takes it (without the fields it computes),
+ * an evacuation as {"plan": <adm_plan_to_json()>, "refused": [ENI ids]}. */
+
+/* The stored form of 'kind' 'id', or NULL if there is none. */
+static struct json *
+stored_json__(const struct placement *p, const char *kind, const char *id)
+{
+    static const char *const derived[] = {
+        "enis_placed", "description", "enis", "bandwidth_used_mbps",
+    };
+    if (!strcmp(kind, "host") && !admission_get_host(p->adm, id)) {
+        return NULL;
+    }
+    struct json *j = admission_get_json(p->adm, kind, id);
+    for (size_t i = 0; j && i < ARRAY_SIZE(derived); i++) {
+        struct shash_node *n = shash_find(json_object(j), derived[i]);
+        if (n) {
+            json_destroy(n->data);
+            shash_delete(json_object(j), n);
+        }
+    }
+    return j;
+}
+
+static struct json *
+evacuation_json__(const struct evacuation *ev)
+{
+    struct json *j = json_object_create();
+    struct json *refused = json_array_create_empty();
+    const char **names = sset_sort(&ev->refused);
+    for (size_t i = 0; names[i]; i++) {
+        json_array_add(refused, json_string_create(names[i]));
+    }
+    free(names);
+    json_object_put(j, "plan", adm_plan_to_json(&ev->plan));
+    json_object_put(j, "refused", refused);
+    return j;
+}
+
+static void
+put_evacuation__(struct placement *p, const char *host, struct adm_plan *plan)
+{
+    struct evacuation *ev = shash_find_and_delete(&p->evacuations, host);
+    if (ev) {
+        evacuation_free__(ev);
+    }
+    ev = xzalloc(sizeof *ev);
+    ev->host = xstrdup(host);
+    ev->plan = *plan;
+    sset_init(&ev->refused);
+    shash_add(&p->evacuations, host, ev);
+}
+
+static void
+load_row__(const char *kind, const char *id, const struct json *value,
+           void *p_)
+{
+    struct placement *p = p_;
+    char *err = NULL;
+
+    if (!strcmp(kind, "evacuation")) {
+        const struct json *plan = NULL, *refused = NULL;
+        struct adm_plan ap;
+        if (value->type == JSON_OBJECT) {
+            plan = shash_find_data(json_object(value), "plan");
+            refused = shash_find_data(json_object(value), "refused");
+        }
+        if (!plan || !adm_plan_from_json(plan, &ap)) {
+            VLOG_WARN("evacuation of %s: stored plan unreadable; dropped",
+                      id);
+            return;
+        }
+        put_evacuation__(p, id, &ap);
+        struct evacuation *ev = shash_find_data(&p->evacuations, id);
+        for (size_t i = 0; refused && refused->type == JSON_ARRAY
+                           && i < json_array(refused)->n; i++) {
+            const struct json *e = json_array(refused)->elems[i];
+            if (e->type == JSON_STRING) {
+                sset_add(&ev->refused, json_string(e));
+            }
+        }
+    } else if (admission_put_json(p->adm, kind, id, value, &err)) {
+        VLOG_WARN("%s %s: stored value refused (%s); dropped", kind, id, err);
+        free(err);
+    }
+}
+
+/* Empties the configuration (before a reload). */
+static void
+clear__(struct placement *p)
+{
+    static const char *const kinds[] = { "rule", "group", "domain", "host" };
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        struct json *list = admission_list_json(p->adm, kinds[k]);
+        const struct json_array *a = json_array(list);
+        for (size_t i = 0; i < a->n; i++) {
+            const char *id = json_string(shash_find_data(
+                                             json_object(a->elems[i]), "id"));
+            if (!strcmp(kinds[k], "host")) {
+                admission_remove_host(p->adm, id);
+            } else {
+                char *err = NULL;
+                admission_delete_kind(p->adm, kinds[k], id, &err);
+                free(err);
+            }
+        }
+        json_destroy(list);
+    }
+    struct shash_node *n;
+    SHASH_FOR_EACH (n, &p->evacuations) {
+        evacuation_free__(n->data);
+    }
+    shash_clear(&p->evacuations);
+}
+
+static void
+write_done__(int error, const char *msg, void *pr_)
+{
+    struct pending_reply *pr = pr_;
+    struct placement *p = pr->p;
+
+    if (error) {
+        /* Memory has what the database refused: take the database's. */
+        VLOG_WARN("reloading the admission configuration after a refused "
+                  "write");
+        clear__(p);
+        admission_store_reload(p->db);
+        sync_hosts__(p);
+        json_destroy(pr->reply);
+        pr->reply = json_object_create();
+        struct json *e = json_object_create();
+        json_object_put_string(e, "code", "internal");
+        json_object_put_string(e, "message", msg ? msg : "write failed");
+        json_object_put(pr->reply, "error", e);
+        pr->status = 500;
+    }
+    if (pr->done) {
+        pr->done(pr->req, pr->status, pr->reply);
+    } else {
+        json_destroy(pr->reply);
+    }
+    free(pr);
+}
+
+/* Writes the current form of 'n' objects ('kinds[i]' 'ids[i]'; absent ones
+ * are deleted) and, if 'done' is nonnull, replies 'status' with 'reply'
+ * (taken) once committed; returns REST_DEFERRED.  Without a database,
+ * returns 'status' with 'reply' in '*replyp' at once. */
+static int
+persist__(struct placement *p, const char *const *kinds,
+          const char *const *ids, size_t n, int status, struct json *reply,
+          struct json **replyp, rest_admission_done_func *done, void *req)
+{
+    if (!p->db) {
+        if (replyp) {
+            *replyp = reply;
+        } else {
+            json_destroy(reply);
+        }
+        return status;
+    }
+    struct admission_store_row rows[2];
+    struct json *values[2];
+    ovs_assert(n <= ARRAY_SIZE(rows));
+    for (size_t i = 0; i < n; i++) {
+        struct evacuation *ev = (!strcmp(kinds[i], "evacuation")
+                                 ? shash_find_data(&p->evacuations, ids[i])
+                                 : NULL);
+        values[i] = (ev ? evacuation_json__(ev)
+                     : stored_json__(p, kinds[i], ids[i]));
+        rows[i] = (struct admission_store_row) {
+            .kind = kinds[i], .id = ids[i], .value = values[i],
+        };
+    }
+    struct pending_reply *pr = xmalloc(sizeof *pr);
+    *pr = (struct pending_reply) {
+        .p = p, .done = done, .req = req, .status = status, .reply = reply,
+    };
+    admission_store_write(p->db, rows, n, write_done__, pr);
+    for (size_t i = 0; i < n; i++) {
+        json_destroy(values[i]);
+    }
+    if (replyp) {
+        *replyp = NULL;
+    }
+    return REST_DEFERRED;
+}
+
 bool
 placement_admit(const struct eni *eni, const char *dest, char **reasonp,
                 void *p_)
 {
     struct placement *p = p_;
+    if (!placement_is_ready(p)) {
+        *reasonp = xstrdup("the admission configuration is not loaded yet");
+        return false;
+    }
     sync_hosts__(p);
     bool ok = admission_check(p->adm, eni->id, dest, NULL, reasonp);
     struct shash_node *n;
     SHASH_FOR_EACH (n, &p->evacuations) {
         struct evacuation *ev = n->data;
-        if (!ok && eni->host && !strcmp(eni->host, ev->host)) {
+        if (!ok && eni->host && !strcmp(eni->host, ev->host)
+            && !sset_contains(&ev->refused, eni->id)) {
             sset_add(&ev->refused, eni->id);
+            const char *kind = "evacuation";
+            persist__(p, &kind, (const char *const *) &ev->host, 1, 0, NULL,
+                      NULL, NULL, NULL);
         }
     }
     return ok;
@@ -212,7 +449,8 @@ strings_json__(const struct sset *s)
 
 static int
 config__(struct placement *p, const char *method, const char *kind,
-         const char *id, const struct json *body, struct json **replyp)
+         const char *id, const struct json *body, struct json **replyp,
+         rest_admission_done_func *done, void *req)
 {
     char *err = NULL;
     int error;
@@ -234,16 +472,16 @@ config__(struct placement *p, const char *method, const char *kind,
             return errno_status__(error, replyp, err);
         }
         VLOG_INFO("%s %s put", kind, id);
-        *replyp = admission_get_json(p->adm, kind, id);
-        return 200;
+        return persist__(p, &kind, &id, 1, 200,
+                         admission_get_json(p->adm, kind, id), replyp, done,
+                         req);
     } else {
         error = admission_delete_kind(p->adm, kind, id, &err);
         if (error) {
             return errno_status__(error, replyp, err);
         }
         VLOG_INFO("%s %s deleted", kind, id);
-        *replyp = NULL;
-        return 204;
+        return persist__(p, &kind, &id, 1, 204, NULL, replyp, done, req);
     }
 }
 
@@ -328,7 +566,8 @@ evacuation_status__(struct placement *p, const struct evacuation *ev)
 
 static int
 evacuation__(struct placement *p, const char *method, const char *what,
-             const char *host, struct json **replyp)
+             const char *host, struct json **replyp,
+             rest_admission_done_func *done, void *req)
 {
     struct evacuation *ev = shash_find_data(&p->evacuations, host);
 
@@ -354,23 +593,18 @@ evacuation__(struct placement *p, const char *method, const char *what,
         return 200;
     }
     /* Start: remember the plan and keep the host from taking anything. */
-    if (ev) {
-        shash_find_and_delete(&p->evacuations, host);
-        evacuation_free__(ev);
-    }
-    ev = xzalloc(sizeof *ev);
-    ev->host = xstrdup(host);
-    ev->plan = plan;
-    sset_init(&ev->refused);
-    shash_add(&p->evacuations, host, ev);
+    put_evacuation__(p, host, &plan);
+    ev = shash_find_data(&p->evacuations, host);
     struct adm_host_limits lim = *admission_get_host(p->adm, host);
     lim.maintenance = true;
     admission_put_host(p->adm, host, &lim);
     VLOG_INFO("evacuation of host %s started: %zu VMs, %zu unplaced", host,
-              plan.n_moves, plan.n_unplaced);
-    *replyp = adm_plan_to_json(&plan);
-    json_object_put_string(*replyp, "host", host);
-    return 202;
+              ev->plan.n_moves, ev->plan.n_unplaced);
+    struct json *reply = adm_plan_to_json(&ev->plan);
+    json_object_put_string(reply, "host", host);
+    static const char *const kinds[] = { "host", "evacuation" };
+    const char *const ids[] = { host, host };
+    return persist__(p, kinds, ids, 2, 202, reply, replyp, done, req);
 }
 
 static int
@@ -459,22 +693,28 @@ cpu_check__(struct placement *p, const struct json *body,
 
 int
 placement_rest(void *p_, const char *method, const char *what,
-               const char *id, const struct json *body, struct json **replyp)
+               const char *id, const struct json *body, struct json **replyp,
+               rest_admission_done_func *done, void *req)
 {
     struct placement *p = p_;
 
+    if (!placement_is_ready(p)) {
+        return error__(replyp, 503, "unavailable", xstrdup(
+                           "the admission configuration has not been "
+                           "loaded from the database yet; retry shortly"));
+    }
     sync_hosts__(p);
     if (!strcmp(what, "domains") || !strcmp(what, "groups")
         || !strcmp(what, "rules") || !strcmp(what, "host-limits")) {
         const char *kind = (!strcmp(what, "domains") ? "domain"
                             : !strcmp(what, "groups") ? "group"
                             : !strcmp(what, "rules") ? "rule" : "host");
-        return config__(p, method, kind, id, body, replyp);
+        return config__(p, method, kind, id, body, replyp, done, req);
     } else if (!strcmp(what, "recommend")) {
         return recommend__(p, id, replyp);
     } else if (!strcmp(what, "evacuation")
                || !strcmp(what, "evacuation-status")) {
-        return evacuation__(p, method, what, id, replyp);
+        return evacuation__(p, method, what, id, replyp, done, req);
     } else if (!strcmp(what, "cpu-baseline")) {
         return cpu_baseline__(p, id, replyp);
     } else if (!strcmp(what, "cpu-check")) {

@@ -2,7 +2,7 @@
  * rules, host limits, destination recommendations, evacuations and the CPU
  * baseline and check.  Each hands the request to the admission source in
  * rest_config (tetherd's controller/placement.c) and replies with what it
- * answers. */
+ * answers, at once or, for a write, once it is committed. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -11,6 +11,20 @@
 #include "controller/rest-private.h"
 #include "openvswitch/json.h"
 #include "util.h"
+
+/* A deferred reply (REST_DEFERRED): 'r' waited in the server's 'pending'
+ * list, so a destroyed server left it without its HTTP request and the
+ * reply functions only free it. */
+static void
+admission_done__(void *r_, int status, struct json *reply)
+{
+    struct rest_request *r = r_;
+    if (reply) {
+        rest_reply_json(r, status, reply);
+    } else {
+        rest_reply_empty(r, status);
+    }
+}
 
 static void
 admission__(struct rest_request *r, const char *what)
@@ -26,9 +40,14 @@ admission__(struct rest_request *r, const char *what)
         && !rest_parse_body(r, false, &body)) {
         return;                 /* 'r' replied to */
     }
-    int status = src->handle(src->aux, r->method, what, r->id, body, &reply);
+    int status = src->handle(src->aux, r->method, what, r->id, body, &reply,
+                             admission_done__, r);
     json_destroy(body);
-    if (reply) {
+    if (status == REST_DEFERRED) {
+        ovs_assert(!r->pending && !reply);
+        ovs_list_push_back(&r->server->pending, &r->node);
+        r->pending = true;
+    } else if (reply) {
         rest_reply_json(r, status, reply);
     } else {
         rest_reply_empty(r, status);

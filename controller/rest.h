@@ -55,11 +55,20 @@ struct rest_migration_source {
  * "evacuation", "evacuation-status", "cpu-baseline", "cpu-check"), 'id' the
  * path's {id} or NULL, 'body' the request's JSON body or NULL -- by
  * returning the HTTP status and storing a new JSON body (NULL for none) in
- * '*replyp'.  Without one these endpoints answer 404. */
+ * '*replyp'.  Without one these endpoints answer 404.
+ *
+ * A write that is answered only once the database has committed it
+ * returns REST_DEFERRED instead, and later calls 'done' exactly once with
+ * 'req', the status and the body (taken; NULL for none).  If the server is
+ * destroyed meanwhile the reply is dropped, 'req' stays valid for 'done'. */
+#define REST_DEFERRED 0
+typedef void rest_admission_done_func(void *req, int status,
+                                      struct json *reply);
 struct rest_admission_source {
     int (*handle)(void *aux, const char *method, const char *what,
                   const char *id, const struct json *body,
-                  struct json **replyp);
+                  struct json **replyp,
+                  rest_admission_done_func *done, void *req);
     void *aux;
 };
 

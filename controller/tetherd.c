@@ -67,6 +67,7 @@ struct tetherd {
     struct of_server *switches;
     struct physical *physical;
     struct eni_store *store;
+    struct placement *placement;
     struct engine *engine;
     struct rest_server *rest;
     uint16_t openflow_port;             /* TCP port switches connect to */
@@ -400,7 +401,8 @@ tetherd_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                          "switchover_ms_p99: %.1f\nmigration_mode: %s\n"
                          "admission_refusals: %llu\n",
                          eni_store_n_enis(d->store),
-                         eni_store_is_ready(d->store) ? "yes" : "no",
+                         (eni_store_is_ready(d->store)
+                          && placement_is_ready(d->placement) ? "yes" : "no"),
                          es.vif_reports, es.unknown_enis, es.refused,
                          es.moves, ps.rounds, ps.commits, ps.commit_errors,
                          ps.last_round_ms, ps.max_round_ms,
@@ -506,7 +508,10 @@ main(int argc, char *argv[])
     d.engine = engine_create(d.hosts, d.physical, &o.engine);
     d.migration_mode = (o.engine.mode == BINDING_MAKE_BEFORE_BREAK
                         ? "make-before-break" : "break-before-make");
-    struct placement *placement = placement_create(d.hosts);
+    /* Admission keeps its configuration in the same database, on a
+     * connection of its own (controller/admission-store.h). */
+    struct placement *placement = placement_create(d.hosts, o.db);
+    d.placement = placement;
     struct eni_store_observer engine_obs = engine_store_observer(d.engine);
     struct eni_store_observer obs = placement_chain_observer(placement,
                                                              &engine_obs);
@@ -559,6 +564,7 @@ main(int argc, char *argv[])
         agent_server_run(d.agents);
         of_server_run(d.switches);
         eni_store_run(d.store);
+        placement_run(placement);
         engine_run(d.engine);
         physical_run(d.physical);
 
@@ -566,6 +572,7 @@ main(int argc, char *argv[])
         agent_server_wait(d.agents);
         of_server_wait(d.switches);
         eni_store_wait(d.store);
+        placement_wait(placement);
         physical_wait(d.physical);
         engine_wait(d.engine);
         poll_block();

@@ -6,7 +6,9 @@
  * bound where it was with its epoch unchanged, and the destination VIF is
  * marked external_ids:tether-migration-refused with the reason.  An
  * evacuation plan honours every must rule; recommendations follow the
- * hosts as they fill up. */
+ * hosts as they fill up.  The configuration is durable: everything the API
+ * acknowledged is back after a kill -9 of tetherd, and a must rule still
+ * refuses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -258,6 +260,97 @@ test_cpu_incompatible_refused(void **state)
                    "avx2 avx512f");
 }
 
+/* "tetherctl --format=json 'cmd'" must succeed and print every string of
+ * the NULL-terminated 'wanted' and none of 'unwanted'. */
+static void
+expect_json(const char *cmd, const char *const *wanted,
+            const char *const *unwanted)
+{
+    char *out = NULL;
+    int status = dc_ctl(dc, &out, "--format=json %s", cmd);
+    if (status) {
+        fail_msg("tetherctl %s: exit %d: %s", cmd, status, out ? out : "");
+    }
+    for (size_t i = 0; wanted && wanted[i]; i++) {
+        if (!strstr(out, wanted[i])) {
+            fail_msg("tetherctl %s: no \"%s\" in:\n%s", cmd, wanted[i], out);
+        }
+    }
+    for (size_t i = 0; unwanted && unwanted[i]; i++) {
+        if (strstr(out, unwanted[i])) {
+            fail_msg("tetherctl %s: \"%s\" in:\n%s", cmd, unwanted[i], out);
+        }
+    }
+    free(out);
+}
+
+/* The configuration the API acknowledged, checked before and after the
+ * restart. */
+static void
+expect_config(void)
+{
+    expect_json("domain list",
+                (const char *[]) { "\"id\": \"rack-a\"",
+                                   "\"kind\": \"rack\"",
+                                   "\"hv1\"", "\"hv2\"", NULL },
+                (const char *[]) { "\"rack-gone\"", NULL });
+    expect_json("group show db",
+                (const char *[]) { "\"eni-mv\"", "\"eni-peer\"",
+                                   "\"bandwidth_mbps\": 5", NULL },
+                NULL);
+    expect_json("group list", NULL, (const char *[]) { "\"tmp\"", NULL });
+    expect_json("rule show db-apart",
+                (const char *[]) { "\"strength\": \"must\"",
+                                   "\"type\": \"apart\"",
+                                   "\"scope\": \"host\"", NULL },
+                NULL);
+    expect_json("rule show prefer-rack",
+                (const char *[]) { "\"strength\": \"should\"",
+                                   "\"domain\": \"rack-a\"",
+                                   "\"weight\": 20", NULL },
+                NULL);
+    expect_json("host limits hv3",
+                (const char *[]) { "\"max_enis\": 7",
+                                   "\"bandwidth_mbps\": 1000",
+                                   "\"maintenance\": true", NULL },
+                NULL);
+    expect_json("evacuate status hv3",
+                (const char *[]) { "\"host\": \"hv3\"", NULL }, NULL);
+}
+
+static void
+test_config_survives_kill9(void **state)
+{
+    (void) state;
+
+    ctl_ok("domain set rack-a --kind=rack hv1 hv2");
+    ctl_ok("domain set rack-gone --kind=rack hv3");
+    ctl_ok("domain delete rack-gone");
+    ctl_ok("group set db --bandwidth=5 eni-peer eni-mv");
+    ctl_ok("group set tmp eni-peer");
+    ctl_ok("group delete tmp");
+    ctl_ok("rule set db-apart must apart db scope=host");
+    ctl_ok("rule set prefer-rack should together db domain=rack-a "
+           "weight=20");
+    ctl_ok("host limits hv3 max-enis=7 bandwidth=1000");
+    ctl_ok("evacuate start hv3");       /* empty: puts it in maintenance */
+    expect_config();
+
+    /* Every reply came after the commit: nothing is lost with tetherd. */
+    dc_stop_tetherd(dc, 9);
+    assert_int_equal(dc_start_tetherd(dc, NULL), 0);
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+    expect_config();
+
+    /* And it is in force: eni-mv may not join eni-peer on hv1. */
+    expect_refused(1, "must rule \\\"db-apart\\\"");
+    char *out = NULL;
+    assert_int_equal(dc_ctl(dc, &out, "--format=json evacuate plan hv2"), 0);
+    assert_non_null(strstr(out, "\"n_unplaced\": 1"));
+    free(out);
+}
+
 int
 main(void)
 {
@@ -266,6 +359,7 @@ main(void)
         cmocka_unit_test(test_evacuation_plan_honours_must_rules),
         cmocka_unit_test(test_recommendation_follows_load),
         cmocka_unit_test(test_cpu_incompatible_refused),
+        cmocka_unit_test(test_config_survives_kill9),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -336,6 +336,33 @@ test_config_errors(void **state)
 
 /* Applies 'plan' and checks every move against the must rules by asking
  * again, one unit at a time, in the plan's order. */
+/* A plan read back from its JSON (as the store keeps evacuations) writes
+ * the same JSON. */
+static void
+check_plan_round_trip(const struct adm_plan *plan)
+{
+    struct json *j = adm_plan_to_json(plan);
+    struct adm_plan back;
+    assert_true(adm_plan_from_json(j, &back));
+    assert_int_equal(back.n_moves, plan->n_moves);
+    assert_int_equal(back.n_unplaced, plan->n_unplaced);
+    struct json *j2 = adm_plan_to_json(&back);
+    char *s1 = json_to_string(j, JSSF_SORT);
+    char *s2 = json_to_string(j2, JSSF_SORT);
+    assert_string_equal(s1, s2);
+    free(s1);
+    free(s2);
+    json_destroy(j);
+    json_destroy(j2);
+    adm_plan_destroy(&back);
+
+    struct json *bad = json_from_string("{\"moves\": [{\"unit\": 1}], "
+                                        "\"unplaced\": []}");
+    assert_false(adm_plan_from_json(bad, &back));
+    assert_int_equal(back.n_moves, 0);
+    json_destroy(bad);
+}
+
 static void
 test_evacuation_honours_must_rules(void **state)
 {
@@ -367,6 +394,7 @@ test_evacuation_honours_must_rules(void **state)
     struct adm_plan plan;
     admission_plan_evacuation(a, "hv1", &plan);
     assert_int_equal(plan.n_moves, 6);
+    check_plan_round_trip(&plan);
     /* rack1 = hv1..hv3, hv2 in maintenance: web's two VMs need hv3, which
      * has one ENI already and takes 3, so both fit; db spreads over
      * hv3..hv6. */
@@ -398,6 +426,7 @@ test_evacuation_honours_must_rules(void **state)
     assert_int_equal(plan.n_unplaced, 1);
     assert_null(plan.moves[0].dest);
     assert_non_null(strstr(plan.moves[0].reason, "no host admits it"));
+    check_plan_round_trip(&plan);
     adm_plan_destroy(&plan);
     /* Planning changed nothing. */
     assert_true(check(a, "eni-y", "hv1", NULL) || true);
