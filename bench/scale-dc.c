@@ -213,11 +213,18 @@ sim_us(void)
     return sim_busy_us() - ctl_us;
 }
 
+static void spin(int timeout_ms);
+
+/* Runs 'cmd' (no arguments) on tetherd's unixctl server.  Not
+ * unixctl_client_transact(): that blocks until tetherd answers, which is
+ * after its current round -- seconds at data-center scale -- and the
+ * simulated agents would send no heartbeats meanwhile, so tetherd would
+ * rightly take them for dead.  The simulators keep running while the
+ * answer is awaited; only the time spent in the JSON-RPC calls themselves
+ * counts as waiting for tetherd. */
 static char *
 tetherd_ctl(const char *cmd)
 {
-    char *result = NULL, *err = NULL;
-
     if (!ctl) {
         char *path = xasprintf("%s/tetherd.ctl", dir);
         int error = unixctl_client_create(path, &ctl);
@@ -227,16 +234,41 @@ tetherd_ctl(const char *cmd)
             return NULL;
         }
     }
+
+    struct jsonrpc_msg *request
+        = jsonrpc_create_request(cmd, json_array_create_empty(), NULL);
+    struct json *id = json_clone(request->id);
+    struct jsonrpc_msg *reply = NULL;
     long long t0 = sim_now_us();
-    int error = unixctl_client_transact(ctl, cmd, 0, NULL, &result, &err);
+    int error = jsonrpc_send(ctl, request);
     ctl_us += sim_now_us() - t0;
+    while (!error) {
+        t0 = sim_now_us();
+        jsonrpc_run(ctl);
+        error = jsonrpc_recv(ctl, &reply);
+        ctl_us += sim_now_us() - t0;
+        if (error == EAGAIN) {
+            error = 0;
+            spin(1);
+            continue;
+        }
+        if (!error && reply->id && json_equal(reply->id, id)) {
+            break;
+        }
+        jsonrpc_msg_destroy(reply);
+        reply = NULL;
+    }
+    json_destroy(id);
+
+    char *result = NULL;
+    if (!error && reply->result && reply->result->type == JSON_STRING) {
+        result = xstrdup(json_string(reply->result));
+    }
+    jsonrpc_msg_destroy(reply);
     if (error) {
         jsonrpc_close(ctl);
         ctl = NULL;
-        free(err);
-        return NULL;
     }
-    free(err);
     return result;
 }
 

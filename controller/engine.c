@@ -536,6 +536,20 @@ agent_vif_event(struct host *h, const Tether__VifEvent *ev, void *e_)
     }
 }
 
+struct resync_gone {
+    const struct sset *reported;
+    struct sset gone;
+};
+
+static void
+resync_gone_cb(const struct eni *eni, void *g_)
+{
+    struct resync_gone *g = g_;
+    if (eni_is_wired(eni) && !sset_contains(g->reported, eni->id)) {
+        sset_add(&g->gone, eni->id);
+    }
+}
+
 static void
 agent_resync(struct host *h, const Tether__Resync *rs, void *e_)
 {
@@ -550,23 +564,17 @@ agent_resync(struct host *h, const Tether__Resync *rs, void *e_)
         engine_vif_plugged__(e, h, rs->vifs[i]);
     }
 
-    /* ENIs bound here that the host no longer has. */
-    const struct eni **enis;
-    size_t n = eni_store_list_enis(e->store, &enis);
-    struct sset gone = SSET_INITIALIZER(&gone);
-    for (size_t i = 0; i < n; i++) {
-        if (eni_is_wired(enis[i]) && enis[i]->host
-            && !strcmp(enis[i]->host, h->id)
-            && !sset_contains(&reported, enis[i]->id)) {
-            sset_add(&gone, enis[i]->id);
-        }
-    }
-    free(enis);
+    /* ENIs bound here that the host no longer has, through the store's
+     * index by host: listing (and sorting) all ENIs for every resync was
+     * 94 % of tetherd's CPU while 1,000 hosts resynced 100,000 ENIs. */
+    struct resync_gone g = { .reported = &reported };
+    sset_init(&g.gone);
+    eni_store_for_each_eni_on_host(e->store, h->id, resync_gone_cb, &g);
     const char *id;
-    SSET_FOR_EACH (id, &gone) {
+    SSET_FOR_EACH (id, &g.gone) {
         engine_vif_unplugged__(e, h, id);
     }
-    sset_destroy(&gone);
+    sset_destroy(&g.gone);
     sset_destroy(&reported);
 }
 

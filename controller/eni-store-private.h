@@ -11,6 +11,7 @@
 
 #include "controller/eni-store.h"
 #include "controller/eni.h"
+#include "hindex.h"
 #include "openvswitch/compiler.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -23,6 +24,7 @@ struct ovsdb_idl_txn;
 struct stored_eni {
     struct hmap_node id_node;   /* in 'enis_by_id' */
     struct hmap_node key_node;  /* in 'enis_by_key' */
+    struct hindex_node host_node;   /* in 'enis_by_host' iff eni->host */
     struct ovs_list dirty_node; /* in 'dirty_enis' iff 'dirty' */
     bool dirty;                 /* binding not yet written */
     struct uuid uuid;           /* its row's */
@@ -78,6 +80,8 @@ struct eni_store {
     bool ready;                 /* contents loaded */
 
     struct hmap enis_by_id, enis_by_key, sgs, sg_refs, hosts;
+    struct hindex enis_by_host;     /* by eni->host: a host's resync looks
+                                     * up its ENIs, not all of them */
     uint64_t next_key;          /* next ENI key to hand out */
 
     struct ovs_list queued;     /* struct store_op, not yet sent */

@@ -192,6 +192,10 @@ insert_eni__(struct eni_store *s, struct eni *e, const struct uuid *uuid)
     se->uuid = *uuid;
     hmap_insert(&s->enis_by_id, &se->id_node, hash_string(e->id, 0));
     hmap_insert(&s->enis_by_key, &se->key_node, hash_uint64(e->key));
+    if (e->host) {
+        hindex_insert(&s->enis_by_host, &se->host_node,
+                      hash_string(e->host, 0));
+    }
     eni_refs__(s, e, 1);
     return se;
 }
@@ -224,6 +228,13 @@ replace_eni__(struct eni_store *s, struct stored_eni *se, struct eni *new)
     struct eni *old = se->eni;
     eni_refs__(s, old, -1);
     eni_refs__(s, new, 1);
+    if (old->host) {
+        hindex_remove(&s->enis_by_host, &se->host_node);
+    }
+    if (new->host) {
+        hindex_insert(&s->enis_by_host, &se->host_node,
+                      hash_string(new->host, 0));
+    }
     se->eni = new;
     notify_eni__(s, old, new);
     eni_destroy(old);
@@ -234,6 +245,9 @@ remove_eni__(struct eni_store *s, struct stored_eni *se)
 {
     hmap_remove(&s->enis_by_id, &se->id_node);
     hmap_remove(&s->enis_by_key, &se->key_node);
+    if (se->eni->host) {
+        hindex_remove(&s->enis_by_host, &se->host_node);
+    }
     if (se->dirty) {
         ovs_list_remove(&se->dirty_node);
         s->n_dirty--;
@@ -313,6 +327,7 @@ eni_store_create(const char *db_remote,
     }
     hmap_init(&s->enis_by_id);
     hmap_init(&s->enis_by_key);
+    hindex_init(&s->enis_by_host);
     hmap_init(&s->sgs);
     hmap_init(&s->sg_refs);
     hmap_init(&s->hosts);
@@ -378,6 +393,7 @@ eni_store_destroy(struct eni_store *s)
     }
     hmap_destroy(&s->enis_by_id);
     hmap_destroy(&s->enis_by_key);
+    hindex_destroy(&s->enis_by_host);
     hmap_destroy(&s->sgs);
     hmap_destroy(&s->sg_refs);
     hmap_destroy(&s->hosts);
@@ -728,6 +744,20 @@ eni_store_list_enis(const struct eni_store *s, const struct eni ***enisp)
     qsort(enis, n, sizeof *enis, compare_eni_ids__);
     *enisp = enis;
     return n;
+}
+
+void
+eni_store_for_each_eni_on_host(const struct eni_store *s, const char *host,
+                               void (*cb)(const struct eni *, void *aux),
+                               void *aux)
+{
+    const struct stored_eni *se;
+    HINDEX_FOR_EACH_WITH_HASH (se, host_node, hash_string(host, 0),
+                               &s->enis_by_host) {
+        if (!strcmp(se->eni->host, host)) {
+            cb(se->eni, aux);
+        }
+    }
 }
 
 const struct security_group *

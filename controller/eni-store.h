@@ -65,6 +65,12 @@ size_t eni_store_n_enis(const struct eni_store *);
 /* Fills '*enis' with a new array (caller frees the array only) of all ENIs
  * sorted by id; returns their number. */
 size_t eni_store_list_enis(const struct eni_store *, const struct eni ***enis);
+/* Calls 'cb' for every ENI whose 'host' is 'host' (any state), in no
+ * particular order. */
+void eni_store_for_each_eni_on_host(const struct eni_store *,
+                                    const char *host,
+                                    void (*cb)(const struct eni *, void *aux),
+                                    void *aux);
 
 const struct security_group *eni_store_find_sg(const struct eni_store *,
                                                const char *id);
