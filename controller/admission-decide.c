@@ -299,7 +299,9 @@ admission_recommend(const struct admission *a, const char *eni_id,
     }
     ds_destroy(&reason);
     free(rel);
-    qsort(c, n_c, sizeof *c, compare_candidates__);
+    if (n_c > 1) {
+        qsort(c, n_c, sizeof *c, compare_candidates__);
+    }
     *candsp = c;
     return n_c;
 }
@@ -387,7 +389,9 @@ admission_plan_evacuation(struct admission *a, const char *host_id,
         }
         free(rel);
     }
-    qsort(units, n_units, sizeof *units, compare_evac_units__);
+    if (n_units > 1) {
+        qsort(units, n_units, sizeof *units, compare_evac_units__);
+    }
 
     plan->moves = xcalloc(n_units + 1, sizeof *plan->moves);
     plan->n_moves = n_units;

@@ -261,7 +261,9 @@ rebuild__(struct admission *a)
             h->domains[h->n_domains++] = d;
             d->host_array[i++] = hid;
         }
-        qsort(d->host_array, i, sizeof *d->host_array, compare_strings__);
+        if (i > 1) {
+            qsort(d->host_array, i, sizeof *d->host_array, compare_strings__);
+        }
         d->host_array[i] = NULL;
     }
     FREE_SHASH(&a->member_index, group_list_free__);

@@ -43,7 +43,9 @@ canonicalize_set__(char **a, size_t *n)
     if (*n < 2) {
         return;
     }
-    qsort(a, *n, sizeof *a, compare_strings__);
+    if (*n > 1) {
+        qsort(a, *n, sizeof *a, compare_strings__);
+    }
     size_t j = 1;
     for (size_t i = 1; i < *n; i++) {
         if (strcmp(a[i], a[j - 1])) {
@@ -741,7 +743,9 @@ eni_store_list_enis(const struct eni_store *s, const struct eni ***enisp)
     HMAP_FOR_EACH (se, id_node, &s->enis_by_id) {
         enis[n++] = se->eni;
     }
-    qsort(enis, n, sizeof *enis, compare_eni_ids__);
+    if (n > 1) {
+        qsort(enis, n, sizeof *enis, compare_eni_ids__);
+    }
     *enisp = enis;
     return n;
 }
@@ -785,7 +789,9 @@ eni_store_list_sgs(const struct eni_store *s,
     HMAP_FOR_EACH (ss, node, &s->sgs) {
         sgs[n++] = ss->sg;
     }
-    qsort(sgs, n, sizeof *sgs, compare_sg_ids__);
+    if (n > 1) {
+        qsort(sgs, n, sizeof *sgs, compare_sg_ids__);
+    }
     *sgsp = sgs;
     return n;
 }
