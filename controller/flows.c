@@ -487,38 +487,13 @@ eni_responder__(struct flow_table *ft, uint64_t c, const struct eni *e,
     }
 }
 
-/* True if 'host' is the source of 'e''s migration in a phase where the
- * source tees to the destination (flows.h). */
-static bool
-eni_source_tees__(const struct eni *e, const char *host)
-{
-    return (e->state == ENI_MIGRATING && e->dest_host && e->host
-            && !strcmp(e->host, host)
-            && (e->phase == ENI_MIG_SWITCHOVER
-                || e->phase == ENI_MIG_ACTIVATED));
-}
-
-/* Where traffic to 'e' from 'host' goes: as eni_targets__(), except that
- * during the switchover every host but the source sends to the source only
- * (the source tees). */
-static size_t
-eni_targets_from__(const struct eni *e, const char *host,
-                   struct flows_target t[2])
-{
-    size_t n = eni_targets__(e, t);
-    if (n == 2 && e->phase == ENI_MIG_SWITCHOVER && strcmp(host, e->host)) {
-        n = 1;                  /* t[0] is the source */
-    }
-    return n;
-}
-
 /* Table 40: traffic from local VIFs to 'e'. */
 static void
 eni_forward__(struct flow_table *ft, uint64_t c, const struct eni *e,
               const struct flows_host *host, const struct flows_ctx *ctx)
 {
     struct flows_target t[2];
-    size_t n = eni_targets_from__(e, host->id, t);
+    size_t n = eni_targets__(e, t);
     struct ds s = DS_EMPTY_INITIALIZER;
 
     ds_put_format(&s, "table=%d,priority=100,metadata=%#"PRIx32",dl_dst=%s,"
@@ -558,22 +533,10 @@ flows_add_eni_main(struct flow_table *ft, const struct flows_host *host,
     if (port > 0) {
         eni_classify__(ft, c, e, host, port);
         eni_port_security__(ft, c, e, port, ip4, n_ip4, &ip6);
-
-        /* From the tunnel to the VIF; on a migration's source after the
-         * pause, also on to the destination (the tee, flows.h). */
-        struct ds tee = DS_EMPTY_INITIALIZER;
-        if (eni_source_tees__(e, host->id)) {
-            /* It came in through the tunnel port and goes out of it again:
-             * OpenFlow drops output to the ingress port unless in_port is
-             * cleared first. */
-            ds_put_cstr(&tee, "load:0->NXM_OF_IN_PORT[],");
-            put_tunnel_output__(&tee, host, ctx, e->dest_host, e->vni);
-        }
         flows_addf(ft, c, "table=%d,priority=100,metadata=%#"PRIx32","
-                   "dl_dst=%s,actions=%sset_field:%"PRId32"->reg7,"
-                   "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac,
-                   ds_cstr(&tee), port, FLOWS_T_INGRESS_CT);
-        ds_destroy(&tee);
+                   "dl_dst=%s,actions=set_field:%"PRId32"->reg7,"
+                   "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac, port,
+                   FLOWS_T_INGRESS_CT);
         /* A flood never comes back to its sender (nor through its SG). */
         flows_addf(ft, c, "table=%d,priority=120,reg6=%"PRId32",reg7=%"PRId32
                    ",actions=drop", FLOWS_T_INGRESS_CT, port, port);

@@ -73,30 +73,16 @@
  * source ('host', 'ofport') and its destination ('dest_host',
  * 'dest_ofport').  Both hosts always get the VIF's flows (classification,
  * port security, security groups, delivery from the tunnel), so the
- * destination is fully pre-wired from PREPARED on.  Where traffic to the
- * ENI goes follows the phase:
+ * destination is fully pre-wired from PREPARED on.  Where traffic from
+ * anywhere else goes -- remote hosts' table 40, and the other VIFs on the
+ * source and destination themselves -- follows the phase:
  *
- *   PREPARED     every host sends to the source only.
- *   SWITCHOVER   every host still sends to the source, and the source tees:
- *                what it delivers to the (paused) source VIF it also sends
- *                to the destination, whose queue holds it until the VM
- *                resumes there.  Only the source's bridge changes, so the
- *                switchover is one small bundle to one host however large
- *                the VNI, and once installed it needs no controller: if
- *                tetherd dies now, traffic still reaches the destination
- *                through the source until tetherd is back.  Each packet
- *                reaches each host's queue once (no remote host sends to
- *                both), so the VM never sees a duplicate, and if the
- *                migration fails the source's queue is complete.
- *   ACTIVATED    every host sends to the destination only; the source keeps
- *                teeing what still arrives there (packets sent before a
- *                host's flip), until commit binds the ENI to the
- *                destination.
+ *   PREPARED     source only
+ *   SWITCHOVER   source and destination (two outputs in one action list)
+ *   ACTIVATED    destination only (the source keeps its VIF flows until
+ *                commit, i.e. until the ENI is BOUND to the destination)
  *
- * The source's own other VIFs follow the same rule through the source's
- * table 40 (local delivery and the tee in one action list).  Floods reach
- * whichever of the ENI's two VIFs a host's flood list holds (both in
- * SWITCHOVER: one of the two copies is discarded with the VM's old home).
+ * Floods follow the same rule for the ENI's two VIFs.
  *
  * Security groups: see flows-sg.c.  Rules only allow; replies to allowed
  * connections pass.  Egress rules match traffic leaving the VIF, ingress

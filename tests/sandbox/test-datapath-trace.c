@@ -387,13 +387,11 @@ test_migration_switchover(void **state OVS_UNUSED)
     expect("--ct-next trk,new", A_TCP("10.1.0.1", MAC_B, "10.1.0.2", "80"),
            TNL_HV2);
 
-    /* A remote host keeps sending to the source during the switchover:
-     * the source tees to the destination (flows.h). */
     b->phase = ENI_MIG_SWITCHOVER;
     flows_ctx_set_eni(ctx, b, NULL);
     install_hv1();
     expect("--ct-next trk,new", A_TCP("10.1.0.1", MAC_B, "10.1.0.2", "80"),
-           TNL_HV2);
+           TNL_HV2 " " TNL_HV3_100);
 
     b->phase = ENI_MIG_ACTIVATED;
     flows_ctx_set_eni(ctx, b, NULL);
