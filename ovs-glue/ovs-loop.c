@@ -27,35 +27,18 @@ VLOG_DEFINE_THIS_MODULE(ovs_loop);
 COVERAGE_DEFINE(ovs_loop_block);
 COVERAGE_DEFINE(ovs_loop_zero_timeout);
 
-/* An fd that poll_fd_wait() registered, in 'fds' indexed by the fd.  The
- * libevent event is kept (EV_PERSIST) from one poll_block() to the next as
- * long as the fd is waited for with the same events, and changed or deleted
- * only when that changes: a daemon with 1,000 bridges and 1,000 agents waits
- * on the same 2,000 fds every round, and creating, adding, deleting and
- * freeing an event for each of them every round was a fixed cost of every
- * change, however small.
- *
- * That is safe only because the base does not use epoll (see
- * ovs_loop_base()): an fd closed and reopened under the same number between
- * two rounds would silently drop out of an epoll set while libevent believed
- * it registered; poll() is handed the fds afresh at every call. */
-struct ovs_loop_fd {
-    struct event *ev;           /* NULL until first waited for */
-    short int added;            /* EV_READ|EV_WRITE the event has, 0: none */
-    short int next;             /* EV_* wanted in the next poll_block() */
-    bool wanted;                /* poll_fd_wait() called since the last one */
+/* One fd registered by poll_fd_wait() for the next poll_block(). */
+struct ovs_loop_wait {
+    int fd;
+    short int events;           /* POLLIN | POLLOUT */
     bool ready;
     const char *where;
+    struct event *ev;
 };
 
 static struct event_base *base;
-static struct ovs_loop_fd *fds;
-static size_t n_fds;            /* 'fds' has entries 0..n_fds-1 */
-static int *wanted;             /* the fds with 'wanted' set, in order */
-static size_t n_wanted, allocated_wanted;
-static int *added;              /* the fds with 'added' nonzero */
-static size_t n_added, allocated_added;
-static struct event *timer;
+static struct ovs_loop_wait *waits;
+static size_t n_waits, allocated_waits;
 static long long int timeout_when = LLONG_MAX;
 static const char *timeout_where;
 static struct ovs_loop_stats stats;
@@ -64,11 +47,7 @@ struct event_base *
 ovs_loop_base(void)
 {
     if (!base) {
-        /* Not epoll: see struct ovs_loop_fd. */
-        struct event_config *cfg = event_config_new();
-        event_config_avoid_method(cfg, "epoll");
-        base = event_base_new_with_config(cfg);
-        event_config_free(cfg);
+        base = event_base_new();
         if (!base) {
             ovs_fatal(0, "event_base_new failed");
         }
@@ -79,24 +58,9 @@ ovs_loop_base(void)
 void
 ovs_loop_destroy(void)
 {
-    for (size_t i = 0; i < n_fds; i++) {
-        if (fds[i].ev) {
-            event_free(fds[i].ev);
-        }
-    }
-    free(fds);
-    fds = NULL;
-    n_fds = 0;
-    free(wanted);
-    wanted = NULL;
-    n_wanted = allocated_wanted = 0;
-    free(added);
-    added = NULL;
-    n_added = allocated_added = 0;
-    if (timer) {
-        event_free(timer);
-        timer = NULL;
-    }
+    free(waits);
+    waits = NULL;
+    n_waits = allocated_waits = 0;
     timeout_when = LLONG_MAX;
     if (base) {
         event_base_free(base);
@@ -113,28 +77,18 @@ ovs_loop_get_stats(struct ovs_loop_stats *s)
 void
 poll_fd_wait_at(int fd, short int events, const char *where)
 {
-    if (fd < 0) {
-        return;
-    }
-    if (fd >= n_fds) {
-        size_t n = MAX(fd + 1, n_fds * 2);
-        fds = xrealloc(fds, n * sizeof *fds);
-        memset(&fds[n_fds], 0, (n - n_fds) * sizeof *fds);
-        n_fds = n;
-    }
-
-    struct ovs_loop_fd *f = &fds[fd];
-    if (!f->wanted) {
-        f->wanted = true;
-        f->next = 0;
-        f->where = where;
-        if (n_wanted >= allocated_wanted) {
-            wanted = x2nrealloc(wanted, &allocated_wanted, sizeof *wanted);
+    for (size_t i = 0; i < n_waits; i++) {
+        if (waits[i].fd == fd) {
+            waits[i].events |= events;
+            return;
         }
-        wanted[n_wanted++] = fd;
     }
-    f->next |= ((events & POLLIN ? EV_READ : 0)
-                | (events & POLLOUT ? EV_WRITE : 0));
+    if (n_waits >= allocated_waits) {
+        waits = x2nrealloc(waits, &allocated_waits, sizeof *waits);
+    }
+    waits[n_waits++] = (struct ovs_loop_wait) {
+        .fd = fd, .events = events, .where = where,
+    };
 }
 
 void
@@ -169,62 +123,10 @@ poll_immediate_wake_at(const char *where)
 }
 
 static void
-fd_ready_cb(evutil_socket_t fd, short what OVS_UNUSED, void *aux OVS_UNUSED)
+fd_ready_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *w_)
 {
-    if (fd >= 0 && fd < n_fds) {
-        fds[fd].ready = true;
-    }
-}
-
-/* Makes the events of the fds match this round's waits: only the fds whose
- * wanted events changed are touched. */
-static void
-ovs_loop_sync_fds__(struct event_base *b, int *flags)
-{
-    /* Fds no longer waited for. */
-    size_t n = 0;
-    for (size_t i = 0; i < n_added; i++) {
-        struct ovs_loop_fd *f = &fds[added[i]];
-        if (f->wanted) {
-            added[n++] = added[i];
-        } else {
-            event_del(f->ev);
-            f->added = 0;
-        }
-    }
-    n_added = n;
-
-    for (size_t i = 0; i < n_wanted; i++) {
-        int fd = wanted[i];
-        struct ovs_loop_fd *f = &fds[fd];
-        /* POLLERR/POLLHUP only: poll() reports those for any fd. */
-        short what = f->next ? f->next : EV_READ;
-
-        f->wanted = false;
-        f->ready = false;
-        if (f->added == what) {
-            continue;
-        }
-        if (f->added) {
-            event_del(f->ev);
-        } else {
-            if (n_added >= allocated_added) {
-                added = x2nrealloc(added, &allocated_added, sizeof *added);
-            }
-            added[n_added++] = fd;
-        }
-        if (!f->ev) {
-            f->ev = event_new(b, fd, what | EV_PERSIST, fd_ready_cb, NULL);
-        } else {
-            event_assign(f->ev, b, fd, what | EV_PERSIST, fd_ready_cb, NULL);
-        }
-        f->added = what;
-        if (!f->ev || event_add(f->ev, NULL)) {
-            VLOG_ERR("cannot watch fd %d (registered at %s)", fd, f->where);
-            *flags |= EVLOOP_NONBLOCK;
-        }
-    }
-    n_wanted = 0;
+    struct ovs_loop_wait *w = w_;
+    w->ready = true;
 }
 
 static void
@@ -241,12 +143,11 @@ void
 poll_block(void)
 {
     struct event_base *b = ovs_loop_base();
+    struct ovs_loop_wait *cur;
+    size_t n_cur;
     long long int when;
-    /* EVLOOP_ONCE also without blocking: a persistent event whose fd stays
-     * ready is active again at every pass, so EVLOOP_NONBLOCK alone would
-     * never return. */
     int flags = EVLOOP_ONCE;
-    bool timer_added = false;
+    struct event *timer = NULL;
 
     /* Wake up for fatal signals (and run their hooks below), as
      * Open vSwitch's own poll_block() does. */
@@ -257,10 +158,29 @@ poll_block(void)
 
     /* Take this round's waits, so that callbacks run by the dispatch below
      * register for the next round rather than this one. */
-    ovs_loop_sync_fds__(b, &flags);
+    cur = waits;
+    n_cur = n_waits;
     when = timeout_when;
+    waits = NULL;
+    n_waits = allocated_waits = 0;
     timeout_when = LLONG_MAX;
     timeout_where = NULL;
+
+    for (size_t i = 0; i < n_cur; i++) {
+        struct ovs_loop_wait *w = &cur[i];
+        short what = ((w->events & POLLIN ? EV_READ : 0)
+                      | (w->events & POLLOUT ? EV_WRITE : 0));
+        if (!what) {
+            /* POLLERR/POLLHUP only: poll() reports those for any fd. */
+            what = EV_READ;
+        }
+        w->ev = event_new(b, w->fd, what, fd_ready_cb, w);
+        if (!w->ev || event_add(w->ev, NULL)) {
+            VLOG_ERR("cannot watch fd %d (registered at %s)",
+                     w->fd, w->where);
+            flags = EVLOOP_NONBLOCK;
+        }
+    }
 
     coverage_clear();
     coverage_run();
@@ -268,23 +188,20 @@ poll_block(void)
     long long int now = time_msec();
     if (when <= now) {
         COVERAGE_INC(ovs_loop_zero_timeout);
-        flags |= EVLOOP_NONBLOCK;
+        flags = EVLOOP_NONBLOCK;
     } else if (when != LLONG_MAX) {
         long long int ms = when - now;
         struct timeval tv = {
             .tv_sec = ms / 1000,
             .tv_usec = (ms % 1000) * 1000,
         };
-        if (!timer) {
-            timer = evtimer_new(b, timer_cb, NULL);
-        }
+        timer = evtimer_new(b, timer_cb, NULL);
         evtimer_add(timer, &tv);
-        timer_added = true;
     }
 
     bool quiescent = ovsrcu_is_quiescent();
     if (!quiescent) {
-        if (flags & EVLOOP_NONBLOCK) {
+        if (flags == EVLOOP_NONBLOCK) {
             ovsrcu_quiesce();
         } else {
             ovsrcu_quiesce_start();
@@ -293,23 +210,25 @@ poll_block(void)
     if (event_base_loop(b, flags) < 0) {
         VLOG_ERR("event_base_loop failed");
     }
-    if (!quiescent && !(flags & EVLOOP_NONBLOCK)) {
+    if (!quiescent && flags != EVLOOP_NONBLOCK) {
         ovsrcu_quiesce_end();
     }
 
-    if (timer_added) {
+    if (timer) {
         if (!evtimer_pending(timer, NULL)) {
             stats.timeouts++;
         }
-        evtimer_del(timer);
+        event_free(timer);
     }
-    for (size_t i = 0; i < n_added; i++) {
-        struct ovs_loop_fd *f = &fds[added[i]];
-        if (f->ready) {
+    for (size_t i = 0; i < n_cur; i++) {
+        if (cur[i].ev) {
+            event_free(cur[i].ev);
+        }
+        if (cur[i].ready) {
             stats.fd_wakeups++;
-            f->ready = false;
         }
     }
+    free(cur);
 
     fatal_signal_run();
     seq_woke();

@@ -7,8 +7,7 @@
  * libevent (bufferevents, evhttp, signals).  ovs-loop.c provides Open
  * vSwitch's poll-loop API itself (the library's poll-loop.o is then never
  * linked in), implemented on a libevent event_base: poll_block() turns the
- * registered waits into libevent events (kept from round to round while an
- * fd is waited for with the same events) and runs the base once, so
+ * registered waits into one-shot libevent events and runs the base once, so
  * a ready OVSDB socket and a ready agent connection wake the same loop and
  * nothing is polled on a timer.
  *
