@@ -500,9 +500,8 @@ dc_injector_open(struct dc *dc, int hv)
     return inj;
 }
 
-/* Reads one JSON object from 'fd' into 'buf' (NUL-terminated). */
-static int
-read_json__(int fd, char *buf, size_t size)
+int
+dc_read_json(int fd, char *buf, size_t size)
 {
     size_t n = 0;
     int depth = 0;
@@ -550,7 +549,7 @@ dc_inject(struct dc_injector *inj, const char *port, const struct frame *f)
         return w < 0 ? errno : EIO;
     }
     char reply[4096];
-    int error = read_json__(inj->fd, reply, sizeof reply);
+    int error = dc_read_json(inj->fd, reply, sizeof reply);
     if (error) {
         return error;
     }

@@ -101,4 +101,9 @@ void dc_injector_close(struct dc_injector *);
 long long dc_now_ms(void);
 void dc_sleep_ms(int ms);
 
+/* Reads one JSON object (an OVSDB or unixctl reply) from 'fd' into 'buf',
+ * NUL-terminated.  Returns 0, EPIPE at end of file, EMSGSIZE if it does not
+ * fit, or an errno value. */
+int dc_read_json(int fd, char *buf, size_t size);
+
 #endif /* tests/sandbox/dc.h */

@@ -416,41 +416,6 @@ hv_sb__(const struct vm_world *w, int hv)
     return fabric_hv(w->dc->fabric, hv);
 }
 
-/* Reads one JSON object from 'fd' into 'buf' (NUL-terminated). */
-static int
-read_json__(int fd, char *buf, size_t size)
-{
-    size_t n = 0;
-    int depth = 0;
-    bool in_string = false, escaped = false, started = false;
-
-    while (n + 1 < size) {
-        ssize_t r = read(fd, buf + n, 1);
-        if (r <= 0) {
-            return r ? errno : EPIPE;
-        }
-        char c = buf[n++];
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{') {
-            depth++;
-            started = true;
-        } else if (c == '}' && --depth == 0 && started) {
-            buf[n] = '\0';
-            return 0;
-        }
-    }
-    return EMSGSIZE;
-}
-
 /* Runs the OVSDB operations 'ops' (a comma-separated list of JSON objects)
  * in one transaction on 'hv''s ovsdb-server, over a fresh unix socket
  * connection.  Every "mutate" must have changed exactly one row. */
@@ -478,7 +443,7 @@ ovsdb_transact__(struct vm_world *w, int hv, const char *ops)
         fprintf(stderr, "vm: transact write: %s\n", strerror(error));
     } else {
         char reply[8192];
-        error = read_json__(fd, reply, sizeof reply);
+        error = dc_read_json(fd, reply, sizeof reply);
         if (error) {
             fprintf(stderr, "vm: transact reply: %s\n", strerror(error));
         } else {
