@@ -21,6 +21,7 @@ tests_unit_test_validate_LDADD = lib/libtether.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test-flow-table
 TESTS += tests/unit/test-flow-table
 tests_unit_test_flow_table_SOURCES = tests/unit/test-flow-table.c \
+	tests/unit/switch-sim.c tests/unit/switch-sim.h \
 	ovs-glue/flow-table.c ovs-glue/flow-table.h
 tests_unit_test_flow_table_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_flow_table_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -53,6 +54,7 @@ tests_unit_test_binding_LDADD = lib/libtether.la $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test-flows
 TESTS += tests/unit/test-flows
 tests_unit_test_flows_SOURCES = tests/unit/test-flows.c \
+	tests/unit/switch-sim.c tests/unit/switch-sim.h \
 	controller/eni.c controller/eni.h \
 	ovs-glue/flow-table.c ovs-glue/flow-table.h
 tests_unit_test_flows_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)

@@ -29,6 +29,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
+#include "tests/unit/switch-sim.h"
 
 #define TUN 100                 /* every host's tunnel ofport */
 #define N_HOSTS 3
@@ -672,61 +673,6 @@ test_deterministic(void **state)
     flows_ctx_destroy(ctx);
 }
 
-/* What a switch that speaks 'protocol' reports back for flow 'f' once
- * installed: the flow_mod tetherd sends, decoded as ovs-vswitchd does, sent
- * back in a flow stats reply and read as of-switch.c reads a dump. */
-static void
-switch_round_trip(struct flow_table *installed, const struct ft_flow *f,
-                  enum ofputil_protocol protocol)
-{
-    struct ft_op op = { .type = FT_FLOW_ADD,
-                        .flow = CONST_CAST(struct ft_flow *, f) };
-    struct ofpbuf *msg = ft_op_encode(&op, protocol, 1);
-    struct ofputil_flow_mod fm;
-    struct ofpbuf sw_ofpacts;
-
-    ofpbuf_init(&sw_ofpacts, 0);
-    assert_int_equal(ofputil_decode_flow_mod(&fm, msg->data, protocol, NULL,
-                                             NULL, &sw_ofpacts, OFPP_MAX,
-                                             255), 0);
-    ofpbuf_delete(msg);
-
-    struct ofputil_flow_stats fs;
-    memset(&fs, 0, sizeof fs);
-    minimatch_expand(&fm.match, &fs.match);
-    fs.table_id = fm.table_id;
-    fs.priority = fm.priority;
-    fs.cookie = fm.new_cookie;
-    fs.ofpacts = sw_ofpacts.data;
-    fs.ofpacts_len = sw_ofpacts.size;
-
-    struct ofputil_flow_stats_request fsr;
-    memset(&fsr, 0, sizeof fsr);
-    match_init_catchall(&fsr.match);
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-    fsr.table_id = 0xff;
-    struct ofpbuf *request = ofputil_encode_flow_stats_request(&fsr,
-                                                               protocol);
-    struct ovs_list replies;
-    ofpmp_init(&replies, request->data);
-    ofputil_append_flow_stats_reply(&fs, &replies, NULL);
-
-    struct ofpbuf *reply = ofpbuf_from_list(ovs_list_front(&replies));
-    struct ofpbuf b = ofpbuf_const_initializer(reply->data, reply->size);
-    struct ofputil_flow_stats dumped;
-    struct ofpbuf ofpacts;
-    ofpbuf_init(&ofpacts, 0);
-    assert_int_equal(ofputil_decode_flow_stats_reply(&dumped, &b, false,
-                                                     &ofpacts), 0);
-    flow_table_add_flow_stats(installed, &dumped);
-
-    ofpbuf_uninit(&ofpacts);
-    ofpbuf_list_delete(&replies);
-    ofpbuf_delete(request);
-    minimatch_destroy(&fm.match);
-    ofpbuf_uninit(&sw_ofpacts);
-}
 
 /* Every flow the computation makes (mid-migration too, for the controller
  * flows), installed on a switch that speaks OpenFlow 1.3 or 1.5 and read
@@ -756,7 +702,7 @@ test_switch_reports_desired(void **state)
             struct ft_plan plan;
 
             HMAP_FOR_EACH (f, node, &w->ft[i]->flows) {
-                switch_round_trip(installed, f, protocols[p]);
+                switch_sim_flow(installed, f, protocols[p]);
             }
             flow_table_diff(w->ft[i], installed, &plan);
             for (size_t k = 0; k < plan.n_ops; k++) {
