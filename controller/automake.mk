@@ -93,3 +93,4 @@ controller_libadmission_la_SOURCES = \
 	controller/admission-private.h \
 	controller/cpu-features.c controller/cpu-features.h
 controller_libadmission_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+controller_libadmission_la_LIBADD = lib/libtether.la

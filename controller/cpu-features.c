@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cpu-names.h"
+#include "lib/cpu-xml.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "sset.h"
@@ -64,7 +66,10 @@ cpu_features_set_host(struct cpu_features *cf, const char *host,
     h->model = xstrdup(model ? model : "");
     sset_init(&h->flags);
     for (size_t i = 0; i < n; i++) {
-        sset_add(&h->flags, flags[i]);
+        char name[CPU_NAME_MAX + 1];
+        if (cpu_name_canonical(flags[i], name, sizeof name)) {
+            sset_add(&h->flags, name);
+        }
     }
     shash_add(&cf->hosts, host, h);
 }
@@ -168,6 +173,52 @@ cpu_features_missing(const struct cpu_features *cf,
     return true;
 }
 
+static void
+add_all__(struct sset *dst, const struct sset *src)
+{
+    const char *name;
+    SSET_FOR_EACH (name, src) {
+        sset_add(dst, name);
+    }
+}
+
+bool
+cpu_features_vm_flags(const struct cpu_xml *def,
+                      const struct sset *model_flags,
+                      const struct sset *src_flags, struct sset *out)
+{
+    sset_clear(out);
+    if (def->mode != CPU_XML_CUSTOM) {
+        if (!src_flags) {
+            return false;
+        }
+        add_all__(out, src_flags);
+        return true;
+    }
+    if (model_flags) {
+        add_all__(out, model_flags);
+    }
+    for (size_t i = 0; i < def->n_features; i++) {
+        const struct cpu_xml_feature *f = &def->features[i];
+        switch (f->policy) {
+        case CPU_XML_FORCE:
+        case CPU_XML_REQUIRE:
+            sset_add(out, f->name);
+            break;
+        case CPU_XML_OPTIONAL:
+            if (!src_flags || sset_contains(src_flags, f->name)) {
+                sset_add(out, f->name);
+            }
+            break;
+        case CPU_XML_DISABLE:
+        case CPU_XML_FORBID:
+            sset_find_and_delete(out, f->name);
+            break;
+        }
+    }
+    return true;
+}
+
 void
 cpu_features_format(const struct sset *s, struct ds *out)
 {
@@ -178,31 +229,14 @@ cpu_features_format(const struct sset *s, struct ds *out)
     free(names);
 }
 
-/* /proc/cpuinfo's name of a feature -> libvirt's, where they differ. */
-static const char *
-libvirt_name__(const char *flag)
-{
-    static const char *const map[][2] = {
-        { "sse4_1", "sse4.1" }, { "sse4_2", "sse4.2" },
-        { "pclmulqdq", "pclmuldq" }, { "dca", "dca" },
-        { "lahf_lm", "lahf_lm" }, { "tsc_adjust", "tsc_adjust" },
-        { "bmi1", "bmi1" }, { "avx512vbmi", "avx512vbmi" },
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
-        if (!strcmp(flag, map[i][0])) {
-            return map[i][1];
-        }
-    }
-    return flag;
-}
-
 static void
 put_features__(const struct sset *s, const char *policy, struct ds *out)
 {
     const char **names = s ? sset_sort(s) : NULL;
     for (size_t i = 0; names && names[i]; i++) {
+        char buf[CPU_NAME_MAX + 1];
         ds_put_format(out, "  <feature policy='%s' name='%s'/>\n", policy,
-                      libvirt_name__(names[i]));
+                      cpu_name_libvirt(names[i], buf, sizeof buf));
     }
     free(names);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cpu_xml;
 struct ds;
 struct sset;
 
@@ -19,8 +20,10 @@ struct sset;
 struct cpu_features *cpu_features_create(void);
 void cpu_features_destroy(struct cpu_features *);
 
-/* Records (replaces) what 'host' reported.  A host that reported no flags
- * is forgotten: its CPU is unknown. */
+/* Records (replaces) what 'host' reported, in canonical names
+ * (lib/cpu-names.h: "sse4.2" is kept as "sse4_2"; names that are none are
+ * dropped).  A host that reported no flags is forgotten: its CPU is
+ * unknown. */
 void cpu_features_set_host(struct cpu_features *, const char *host,
                            const char *model, char *const *flags,
                            size_t n_flags);
@@ -45,13 +48,29 @@ bool cpu_features_missing(const struct cpu_features *,
                           const struct sset *vm_flags, const char *host,
                           struct sset *missing);
 
+/* The features a VM whose CPU definition is 'def' may use, into 'out'
+ * (cleared first), for the admission check of a move from a host with
+ * 'src_flags' (NULL: unknown):
+ *
+ *   - host-passthrough, host-model, maximum: everything its host has, so
+ *     'src_flags' (false if unknown);
+ *   - custom: 'model_flags' (the features of its <model>, as libvirt
+ *     expands it; NULL if none), plus the features it forces or requires,
+ *     plus the optional ones the source host has (all of them if unknown),
+ *     minus the ones it disables or forbids.
+ *
+ * Returns false if that cannot be known ('out' then empty). */
+bool cpu_features_vm_flags(const struct cpu_xml *def,
+                           const struct sset *model_flags,
+                           const struct sset *src_flags, struct sset *out);
+
 /* Appends to 's' the missing features, space-separated, sorted. */
 void cpu_features_format(const struct sset *, struct ds *s);
 
 /* Appends to 's' a libvirt <cpu> element that asks for 'model' (NULL: the
  * generic "qemu64") with every feature of 'require' and without every
- * feature of 'disable'.  Names are translated from /proc/cpuinfo's to
- * libvirt's where they differ ("sse4_2" -> "sse4.2"). */
+ * feature of 'disable'.  Names are translated from tether's canonical
+ * ones to libvirt's where they differ ("sse4_2" -> "sse4.2"). */
 void cpu_features_to_libvirt_xml(const char *model,
                                  const struct sset *require,
                                  const struct sset *disable, struct ds *s);

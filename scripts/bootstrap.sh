@@ -11,6 +11,7 @@ ovs_dir=${TETHER_OVS_DIR:-$top/.ovs}
 PACKAGES="autoconf automake libtool make gcc pkg-config
   libevent-dev libprotobuf-c-dev protobuf-c-compiler libcmocka-dev
   libssl-dev libcap-ng-dev libunbound-dev
+  libvirt-dev libxml2-dev libvirt-clients libvirt-daemon-driver-qemu
   openvswitch-switch openvswitch-source python3
   clang libclang-rt-14-dev
   mininet iproute2 ethtool iputils-ping procps util-linux

@@ -78,4 +78,15 @@ tests_unit_test_cpu_features_SOURCES = tests/unit/test-cpu-features.c
 tests_unit_test_cpu_features_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_cpu_features_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cpu_features_LDADD = controller/libadmission.la \
-	$(OVS_LIBADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+	lib/libcpuxml.la lib/libtether.la \
+	$(OVS_LIBADD) $(OPENSSL_LIBS) $(LIBXML2_LIBS) $(CMOCKA_LIBS) \
+	-latomic -lm
+
+# lib/cpu-names.c, lib/cpu-xml.c: feature names, libvirt CPU XML read and
+# written, the host CPU in libvirt capabilities.
+check_PROGRAMS += tests/unit/test-cpu-xml
+TESTS += tests/unit/test-cpu-xml
+tests_unit_test_cpu_xml_SOURCES = tests/unit/test-cpu-xml.c
+tests_unit_test_cpu_xml_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cpu_xml_LDADD = lib/libcpuxml.la lib/libtether.la \
+	$(LIBXML2_LIBS) $(CMOCKA_LIBS)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "controller/cpu-features.h"
+#include "lib/cpu-xml.h"
 #include "openvswitch/dynamic-string.h"
 #include "sset.h"
 
@@ -143,6 +144,88 @@ test_libvirt_xml(void **state)
     sset_destroy(&dis);
 }
 
+/* Hosts report in either vocabulary; tetherd keeps one. */
+static void
+test_canonical_names(void **state)
+{
+    (void) state;
+    struct cpu_features *cf = cpu_features_create();
+    struct sset missing = SSET_INITIALIZER(&missing);
+    static char *procfs[] = { "fpu", "sse4_2", "pclmulqdq", "sha_ni",
+                              "constant_tsc" };
+    static char *libvirt[] = { "fpu", "sse4.2", "pclmuldq", "sha-ni",
+                               "BAD NAME" };
+
+    cpu_features_set_host(cf, "a", "Kernel's view", procfs, 5);
+    cpu_features_set_host(cf, "b", "libvirt's view", libvirt, 5);
+    assert_set(cpu_features_flags(cf, "b"), "fpu pclmulqdq sha_ni sse4_2");
+    assert_true(cpu_features_missing(cf, cpu_features_flags(cf, "b"), "a",
+                                     &missing));
+    assert_true(sset_is_empty(&missing));
+    assert_true(cpu_features_missing(cf, cpu_features_flags(cf, "a"), "b",
+                                     &missing));
+    assert_set(&missing, "constant_tsc");
+    sset_destroy(&missing);
+    cpu_features_destroy(cf);
+}
+
+/* A VM's definition: what it may use. */
+static void
+test_vm_flags(void **state)
+{
+    (void) state;
+    struct sset model = SSET_INITIALIZER(&model);
+    struct sset src = SSET_INITIALIZER(&src);
+    struct sset out = SSET_INITIALIZER(&out);
+    struct cpu_xml def;
+
+    sset_add(&model, "fpu");
+    sset_add(&model, "sse2");
+    sset_add(&model, "sse4_2");
+    sset_add(&model, "aes");
+    sset_add(&src, "fpu");
+    sset_add(&src, "sse2");
+    sset_add(&src, "avx512f");
+    sset_add(&src, "rdrand");
+
+    /* The model, plus required and forced, minus disabled and forbidden;
+     * optional ones only if the source host has them. */
+    assert_true(cpu_xml_parse(
+                    "<cpu mode='custom'><model>M</model>"
+                    "<feature policy='require' name='avx'/>"
+                    "<feature policy='force' name='x2apic'/>"
+                    "<feature policy='disable' name='sse4.2'/>"
+                    "<feature policy='forbid' name='aes'/>"
+                    "<feature policy='optional' name='rdrand'/>"
+                    "<feature policy='optional' name='rdseed'/>"
+                    "</cpu>", &def, NULL));
+    assert_true(cpu_features_vm_flags(&def, &model, &src, &out));
+    assert_set(&out, "avx fpu rdrand sse2 x2apic");
+    /* Source unknown: optional ones count. */
+    assert_true(cpu_features_vm_flags(&def, &model, NULL, &out));
+    assert_set(&out, "avx fpu rdrand rdseed sse2 x2apic");
+    cpu_xml_destroy(&def);
+
+    /* Features without a model. */
+    assert_true(cpu_xml_parse("<cpu><feature name='sse4.1'/></cpu>", &def,
+                              NULL));
+    assert_true(cpu_features_vm_flags(&def, NULL, &src, &out));
+    assert_set(&out, "sse4_1");
+    cpu_xml_destroy(&def);
+
+    /* host-passthrough and host-model: whatever the source host has. */
+    assert_true(cpu_xml_parse("<cpu mode='host-model'/>", &def, NULL));
+    assert_true(cpu_features_vm_flags(&def, &model, &src, &out));
+    assert_set(&out, "avx512f fpu rdrand sse2");
+    assert_false(cpu_features_vm_flags(&def, &model, NULL, &out));
+    assert_true(sset_is_empty(&out));
+    cpu_xml_destroy(&def);
+
+    sset_destroy(&model);
+    sset_destroy(&src);
+    sset_destroy(&out);
+}
+
 int
 main(void)
 {
@@ -150,6 +233,8 @@ main(void)
         cmocka_unit_test(test_baseline_join_leave),
         cmocka_unit_test(test_missing),
         cmocka_unit_test(test_libvirt_xml),
+        cmocka_unit_test(test_canonical_names),
+        cmocka_unit_test(test_vm_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
