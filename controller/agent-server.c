@@ -266,10 +266,10 @@ handle_bridge_status(struct agent_session *s, const ProtobufCMessage *pb)
 
     if (session_check_host__(s, "bridge status", bs->host_id)) {
         host_registry_set_bridge(s->host, bs->datapath_id,
-                                 bs->tunnel_ofport);
+                                 bs->tunnel_ofport, bs->relay_ofport);
         VLOG_INFO("host %s: bridge %s datapath %016"PRIx64" tunnel ofport "
-                  "%"PRId32, s->host->id, bs->bridge, bs->datapath_id,
-                  bs->tunnel_ofport);
+                  "%"PRId32" relay ofport %"PRId32, s->host->id, bs->bridge,
+                  bs->datapath_id, bs->tunnel_ofport, bs->relay_ofport);
         if (s->server->cbs.bridge_status) {
             s->server->cbs.bridge_status(s->host, s->server->cbs.aux);
         }

@@ -40,6 +40,12 @@ struct engine_migration {
     long long int started;              /* PREPARE */
     long long int phase_started;
     enum eni_migration_phase phase;
+
+    /* Make-before-break across hosts: the source's flows go only once every
+     * other host delivers to the destination.  The round that carried
+     * ACTIVATED (0: none yet), and whether a commit waits for it. */
+    uint64_t activate_round;
+    bool commit_pending;
 };
 
 struct engine {
@@ -169,6 +175,37 @@ engine_packet_in(struct engine *e, struct of_switch *sw,
 
 /* Rolls back migrations stuck before activation past the time limit. */
 static void
+engine_run_commits__(struct engine *e)
+{
+    uint64_t confirmed = physical_confirmed_round(e->physical);
+    struct engine_migration *m;
+
+    HMAP_FOR_EACH_SAFE (m, node, &e->migrations) {
+        if (!m->commit_pending || m->activate_round > confirmed) {
+            continue;
+        }
+        m->commit_pending = false;
+        const struct eni *eni = e->store ? eni_store_find_eni(e->store,
+                                                              m->eni_id)
+                                         : NULL;
+        if (eni && eni->state == ENI_MIGRATING
+            && eni->phase == ENI_MIG_ACTIVATED) {
+            struct eni_binding b;
+            binding_current(eni, &b);
+            b.state = ENI_BOUND;
+            b.host = eni->dest_host;
+            b.ofport = eni->dest_ofport;
+            b.phase = ENI_MIG_NONE;
+            b.dest_host = NULL;
+            b.dest_ofport = -1;
+            b.epoch = eni->epoch + 1;
+            engine_apply__(e, eni, &b, BINDING_EV_COMMIT,
+                           "every host delivers to the destination");
+        }
+    }
+}
+
+static void
 engine_run_timeouts__(struct engine *e)
 {
     long long int now = time_msec();
@@ -199,6 +236,12 @@ void
 engine_wait(struct engine *e)
 {
     struct engine_migration *m;
+    uint64_t confirmed = physical_confirmed_round(e->physical);
+    HMAP_FOR_EACH (m, node, &e->migrations) {
+        if (m->commit_pending && m->activate_round <= confirmed) {
+            poll_immediate_wake();
+        }
+    }
     if (!e->opts.migration_timeout_ms) {
         return;
     }
@@ -216,13 +259,14 @@ prime_host__(const struct eni_store_host *h, void *e_)
 {
     struct engine *e = e_;
     if (h->tunnel_ip && h->tunnel_ip[0]) {
-        physical_set_host(e->physical, h->id, h->tunnel_ip, 0, -1);
+        physical_set_host(e->physical, h->id, h->tunnel_ip, 0, -1, -1);
     }
 }
 
 void
 engine_run(struct engine *e)
 {
+    engine_run_commits__(e);
     engine_run_timeouts__(e);
     bool ready = e->store && eni_store_is_ready(e->store);
     if (ready && !e->store_was_ready) {
@@ -313,7 +357,7 @@ agent_host_up(struct host *h, void *e_)
 {
     struct engine *e = e_;
     physical_set_host(e->physical, h->id, h->tunnel_ip, h->datapath_id,
-                      h->tunnel_ofport);
+                      h->tunnel_ofport, h->relay_ofport);
     engine_put_host__(e, h);
 }
 
@@ -330,7 +374,7 @@ agent_bridge_status(struct host *h, void *e_)
 {
     struct engine *e = e_;
     physical_set_host(e->physical, h->id, h->tunnel_ip, h->datapath_id,
-                      h->tunnel_ofport);
+                      h->tunnel_ofport, h->relay_ofport);
 }
 
 /* Keeps the migration table in step with a change of 'eni' to 'b' and
@@ -371,7 +415,46 @@ engine_track_migration__(struct engine *e, const struct eni *eni,
         hmap_remove(&e->migrations, &m->node);
         free(m->eni_id);
         free(m);
+        m = NULL;
     }
+    if (m && ev == BINDING_EV_ACTIVATE) {
+        m->activate_round = physical_next_round(e->physical);
+    }
+}
+
+/* A commit of a migration whose activation is not yet confirmed on every
+ * host: remote hosts would still send to the source when its flows are
+ * gone.  Activates first (if need be) and returns true: the commit is made
+ * by engine_run_commits__() once that round is confirmed. */
+static bool
+engine_defer_commit__(struct engine *e, const struct eni *eni,
+                      const struct eni_binding *b, enum binding_event ev)
+{
+    if (ev != BINDING_EV_COMMIT || eni->state != ENI_MIGRATING
+        || b->state != ENI_BOUND || !eni->dest_host
+        || strcmp(b->host, eni->dest_host)) {
+        return false;
+    }
+    struct engine_migration *m = engine_find_migration(e, eni->id);
+    if (!m) {
+        return false;
+    }
+    if (eni->phase != ENI_MIG_ACTIVATED) {
+        struct eni_binding act;
+        binding_current(eni, &act);
+        act.phase = ENI_MIG_ACTIVATED;
+        act.dest_ofport = b->ofport;
+        act.epoch = eni->epoch + 1;
+        engine_apply__(e, eni, &act, BINDING_EV_ACTIVATE,
+                       "completed before activation was seen");
+        m = engine_find_migration(e, eni->id);
+    } else if (m->activate_round <= physical_confirmed_round(e->physical)) {
+        return false;
+    }
+    if (m) {
+        m->commit_pending = true;
+    }
+    return true;
 }
 
 /* Applies 'b' to the ENI and logs the change. */
@@ -381,6 +464,12 @@ engine_apply__(struct engine *e, const struct eni *eni,
                const char *why)
 {
     char labels[64];
+
+    if (engine_defer_commit__(e, eni, b, ev)) {
+        VLOG_INFO("eni %s: commit (%s) waits until every host delivers to "
+                  "%s", eni->id, why, eni->dest_host);
+        return;
+    }
 
     VLOG_INFO("eni %s: %s: %s%s%s -> %s%s%s ofport %d%s%s%s, epoch "
               "%"PRIu64" -> %"PRIu64" (%s)",

@@ -765,6 +765,45 @@ flows_ctx_set_host(struct flows_ctx *ctx, const char *host, const char *ip,
     }
 }
 
+void
+flows_ctx_set_host_relay(struct flows_ctx *ctx, const char *host,
+                         int32_t relay_ofport, struct flows_work *w)
+{
+    struct fc_host *h = fc_host_get__(ctx, host);
+
+    if (h->relay_ofport == relay_ofport) {
+        return;
+    }
+    h->relay_ofport = relay_ofport;
+
+    /* Only a migration's source uses its relay, but its ENIs' flows on
+     * every host depend on whether it has one. */
+    const struct fc_ref *r;
+    HMAP_FOR_EACH (r, node, &h->enis) {
+        fc_eni_work__(ctx, r->eni, w);
+    }
+}
+
+int32_t
+flows_ctx_host_relay(const struct flows_ctx *ctx, const char *host)
+{
+    const struct fc_host *h = host ? shash_find_data(&ctx->hosts, host)
+                                   : NULL;
+    return h ? h->relay_ofport : 0;
+}
+
+void
+flows_ctx_set_relay(struct flows_ctx *ctx, bool enabled)
+{
+    ctx->relay_disabled = !enabled;
+}
+
+bool
+flows_ctx_relay_enabled(const struct flows_ctx *ctx)
+{
+    return !ctx->relay_disabled;
+}
+
 /* Updates the referrer sets for 'sg''s remote groups ('add' or remove). */
 static void
 fc_sg_referrers__(struct flows_ctx *ctx, const struct security_group *sg,

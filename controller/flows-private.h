@@ -25,6 +25,7 @@ struct fc_ref {
 /* A host: its tunnel IP and the ENIs with a VIF on it. */
 struct fc_host {
     char *ip;                   /* NULL if not known yet */
+    int32_t relay_ofport;       /* 0: no relay port (yet) */
     struct hmap enis;           /* struct fc_ref */
 };
 
@@ -65,6 +66,7 @@ struct flows_ctx {
     struct shash hosts;         /* host id -> struct fc_host */
     struct hmap vnis;           /* struct fc_vni */
     struct shash sgs;           /* sg id -> struct fc_sg */
+    bool relay_disabled;        /* flows_ctx_set_relay() */
 };
 
 const struct fc_vni *fc_vni_find(const struct flows_ctx *, uint32_t vni);

@@ -127,10 +127,33 @@ struct flows_target {
     int32_t ofport;
 };
 
+/* The ofport of the relay port on 'e''s source host if 'e' migrates
+ * through it (flows.h), else 0. */
+static int32_t
+eni_relay_port__(const struct eni *e, const struct flows_ctx *ctx)
+{
+    if (!flows_ctx_relay_enabled(ctx)
+        || e->state != ENI_MIGRATING || !e->host || !e->dest_host
+        || !strcmp(e->host, e->dest_host)
+        || e->ofport < 1 || e->ofport > FLOWS_RELAY_MAX_OFPORT) {
+        return 0;
+    }
+    switch (e->phase) {
+    case ENI_MIG_PREPARED:
+    case ENI_MIG_SWITCHOVER:
+    case ENI_MIG_ACTIVATED:
+        return flows_ctx_host_relay(ctx, e->host);
+    case ENI_MIG_NONE:
+    default:
+        return 0;
+    }
+}
+
 /* Stores in 't' the VIFs that traffic to 'e' from anywhere but the tunnel
  * is delivered to, by migration phase (flows.h); returns how many. */
 static size_t
-eni_targets__(const struct eni *e, struct flows_target t[2])
+eni_targets__(const struct eni *e, const struct flows_ctx *ctx,
+              struct flows_target t[2])
 {
     struct flows_target src = { e->host, e->ofport };
     struct flows_target dst = { e->dest_host, e->dest_ofport };
@@ -145,6 +168,9 @@ eni_targets__(const struct eni *e, struct flows_target t[2])
     switch (e->phase) {
     case ENI_MIG_SWITCHOVER:
         t[0] = src;
+        if (eni_relay_port__(e, ctx)) {
+            return 1;           /* the source relays (flows.h) */
+        }
         t[1] = dst;
         return 2;
     case ENI_MIG_ACTIVATED:
@@ -172,6 +198,21 @@ put_tunnel_output__(struct ds *s, const struct flows_host *self,
                       "output:%"PRId32",", vni, ip,
                       strchr(ip, ':') ? "tun_ipv6_dst" : "tun_dst",
                       self->tunnel_ofport);
+    }
+}
+
+/* Appends to 's' the tee of a frame for 'e''s source VIF to the relay
+ * port, if 'e' migrates through it and 'host' is its source. */
+static void
+put_relay_tee__(struct ds *s, const struct eni *e,
+                const struct flows_host *host, const struct flows_ctx *ctx)
+{
+    int32_t relay = eni_relay_port__(e, ctx);
+
+    if (relay && !strcmp(e->host, host->id)) {
+        ds_put_format(s, "push_vlan:0x8100,set_field:%#"PRIx32"->vlan_vid,"
+                      "output:%"PRId32",pop_vlan,",
+                      (uint32_t) e->ofport | 0x1000, relay);
     }
 }
 
@@ -247,7 +288,7 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
     const struct fc_ref *r;
     HMAP_FOR_EACH (r, node, here) {
         struct flows_target t[2];
-        size_t n = eni_targets__(r->eni, t);
+        size_t n = eni_targets__(r->eni, ctx, t);
         for (size_t i = 0; i < n; i++) {
             if (!strcmp(t[i].host, host->id)) {
                 ports[n_ports++] = t[i].ofport;
@@ -487,13 +528,34 @@ eni_responder__(struct flow_table *ft, uint64_t c, const struct eni *e,
     }
 }
 
+/* Table 0 on 'e''s source while it migrates through the relay: what the
+ * agent sends back from the relay port with the VIF's tag goes to the
+ * destination. */
+static void
+eni_relay_in__(struct flow_table *ft, uint64_t c, const struct eni *e,
+               const struct flows_host *host, const struct flows_ctx *ctx)
+{
+    int32_t relay = eni_relay_port__(e, ctx);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (!relay || strcmp(e->host, host->id)) {
+        return;
+    }
+    put_tunnel_output__(&s, host, ctx, e->dest_host, e->vni);
+    ds_chomp(&s, ',');
+    flows_addf(ft, c, "table=%d,priority=100,in_port=%"PRId32",dl_vlan=%"
+               PRId32",actions=%s%s", FLOWS_T_CLASSIFY, relay, e->ofport,
+               s.length ? "pop_vlan," : "drop", ds_cstr(&s));
+    ds_destroy(&s);
+}
+
 /* Table 40: traffic from local VIFs to 'e'. */
 static void
 eni_forward__(struct flow_table *ft, uint64_t c, const struct eni *e,
               const struct flows_host *host, const struct flows_ctx *ctx)
 {
     struct flows_target t[2];
-    size_t n = eni_targets__(e, t);
+    size_t n = eni_targets__(e, ctx, t);
     struct ds s = DS_EMPTY_INITIALIZER;
 
     ds_put_format(&s, "table=%d,priority=100,metadata=%#"PRIx32",dl_dst=%s,"
@@ -506,6 +568,9 @@ eni_forward__(struct flow_table *ft, uint64_t c, const struct eni *e,
     }
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(t[i].host, host->id)) {
+            if (t[i].ofport == e->ofport) {
+                put_relay_tee__(&s, e, host, ctx);
+            }
             put_local_output__(&s, t[i].ofport);
         }
     }
@@ -531,12 +596,18 @@ flows_add_eni_main(struct flow_table *ft, const struct flows_host *host,
     eni_ip6s_init__(e, &ip6);
 
     if (port > 0) {
+        struct ds tee = DS_EMPTY_INITIALIZER;
+        if (port == e->ofport) {
+            put_relay_tee__(&tee, e, host, ctx);
+        }
         eni_classify__(ft, c, e, host, port);
         eni_port_security__(ft, c, e, port, ip4, n_ip4, &ip6);
         flows_addf(ft, c, "table=%d,priority=100,metadata=%#"PRIx32","
-                   "dl_dst=%s,actions=set_field:%"PRId32"->reg7,"
-                   "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac, port,
-                   FLOWS_T_INGRESS_CT);
+                   "dl_dst=%s,actions=%sset_field:%"PRId32"->reg7,"
+                   "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac,
+                   ds_cstr(&tee), port, FLOWS_T_INGRESS_CT);
+        ds_destroy(&tee);
+        eni_relay_in__(ft, c, e, host, ctx);
         /* A flood never comes back to its sender (nor through its SG). */
         flows_addf(ft, c, "table=%d,priority=120,reg6=%"PRId32",reg7=%"PRId32
                    ",actions=drop", FLOWS_T_INGRESS_CT, port, port);

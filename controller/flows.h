@@ -78,9 +78,22 @@
  * source and destination themselves -- follows the phase:
  *
  *   PREPARED     source only
- *   SWITCHOVER   source and destination (two outputs in one action list)
+ *   SWITCHOVER   source and destination (two outputs in one action list),
+ *                or source only if the source relays (below)
  *   ACTIVATED    destination only (the source keeps its VIF flows until
  *                commit, i.e. until the ENI is BOUND to the destination)
+ *
+ * The source's relay (make-before-break mode, hostagent/relay.h): if the
+ * source host has a relay port R (its agent reported it) and the source
+ * VIF's ofport P is 1..FLOWS_RELAY_MAX_OFPORT, then from PREPARED until
+ * commit or rollback the source host tees every unicast frame it delivers
+ * to P (tables 40 and 45) to R tagged with VLAN P, and sends what comes
+ * back from R with VLAN P through the tunnel to the destination (table 0,
+ * in_port=R,dl_vlan=P: pop_vlan, tunnel).  The agent sends back what
+ * arrived after the VM paused, so the destination gets exactly what the
+ * paused source VM did not read, with no round trip through tetherd; remote
+ * hosts then stay on the source until ACTIVATED, so nothing reaches the
+ * destination twice.  Floods are not relayed.
  *
  * Floods follow the same rule for the ENI's two VIFs.
  *
@@ -144,6 +157,9 @@ enum flows_table {
     FLOWS_T_OUTPUT = 60,
 };
 
+/* The highest source VIF ofport that the relay can tag (a VLAN id). */
+#define FLOWS_RELAY_MAX_OFPORT 4094
+
 /* Cookie classes (see above). */
 #define FLOWS_CLASS_HOST 0x0001
 #define FLOWS_CLASS_VNI  0x0002
@@ -181,6 +197,17 @@ void flows_ctx_destroy(struct flows_ctx *);
 void flows_ctx_set_host(struct flows_ctx *, const char *host, const char *ip,
                         struct flows_work *);
 const char *flows_ctx_host_ip(const struct flows_ctx *, const char *host);
+
+/* Sets the ofport of 'host''s migration relay port (0: none).  The flows of
+ * the ENIs with a VIF there change ('work', may be NULL). */
+void flows_ctx_set_host_relay(struct flows_ctx *, const char *host,
+                              int32_t relay_ofport, struct flows_work *);
+int32_t flows_ctx_host_relay(const struct flows_ctx *, const char *host);
+
+/* Whether migrations go through the source's relay at all (off in the
+ * break-before-make comparison mode).  Set before any ENI. */
+void flows_ctx_set_relay(struct flows_ctx *, bool enabled);
+bool flows_ctx_relay_enabled(const struct flows_ctx *);
 
 /* Adds or replaces 'sg' (copied) / removes security group 'id'.  'work'
  * gets the SG flows of the group's members. */

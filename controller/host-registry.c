@@ -230,10 +230,11 @@ host_registry_at(const struct host_registry *r, size_t i)
 
 void
 host_registry_set_bridge(struct host *h, uint64_t datapath_id,
-                         int32_t tunnel_ofport)
+                         int32_t tunnel_ofport, int32_t relay_ofport)
 {
     h->datapath_id = datapath_id;
     h->tunnel_ofport = tunnel_ofport;
+    h->relay_ofport = relay_ofport;
 }
 
 struct host *

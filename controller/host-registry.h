@@ -29,6 +29,7 @@ struct host {
 
     uint64_t datapath_id;           /* its bridge's, 0 while unknown */
     int32_t tunnel_ofport;          /* -1 while unknown */
+    int32_t relay_ofport;           /* 0 while unknown or none */
 
     bool connected;
     long long int connected_at;     /* when the current session began */
@@ -71,7 +72,7 @@ void host_registry_disconnected(struct host *, long long int now);
 
 /* Records the bridge status the host's agent reported. */
 void host_registry_set_bridge(struct host *, uint64_t datapath_id,
-                              int32_t tunnel_ofport);
+                              int32_t tunnel_ofport, int32_t relay_ofport);
 struct host *host_registry_find_by_dpid(const struct host_registry *,
                                         uint64_t datapath_id);
 

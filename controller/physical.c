@@ -52,6 +52,7 @@ struct physical_round {
     unsigned int n_hosts;
     unsigned int n_errors;
     unsigned int tags;              /* enum physical_tag bits */
+    uint64_t seq;                   /* physical_next_round() */
 };
 
 #define SWITCHOVER_SAMPLES 1024
@@ -65,7 +66,10 @@ struct physical {
     struct ovs_list dirty_hosts;    /* hosts whose desired table changed */
     long long int pending_since;    /* first change not yet committed, or 0 */
     unsigned int rounds_in_flight;
-    struct ovs_list rounds;         /* contains "struct physical_round"s */
+    struct ovs_list rounds;         /* contains "struct physical_round"s,
+                                     * oldest first */
+    uint64_t round_seq;             /* the last round's sequence number */
+    bool want_round;                /* someone waits for the next round */
     unsigned int pending_tags;      /* for the round being gathered */
     bool ready;                     /* physical_set_ready() called */
     double switchover_ms[SWITCHOVER_SAMPLES];   /* ring of the last ones */
@@ -164,7 +168,8 @@ physical_changed__(struct physical *p)
 
 void
 physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
-                  uint64_t dpid, int32_t tunnel_ofport)
+                  uint64_t dpid, int32_t tunnel_ofport,
+                  int32_t relay_ofport)
 {
     struct physical_host *h = physical_find_host(p, id);
     if (!h) {
@@ -180,6 +185,11 @@ physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
         flows_ctx_set_host(p->ctx, id, tunnel_ip, p->work);
         physical_changed__(p);
     }
+    if (relay_ofport >= 0
+        && relay_ofport != flows_ctx_host_relay(p->ctx, id)) {
+        flows_ctx_set_host_relay(p->ctx, id, relay_ofport, p->work);
+        physical_changed__(p);
+    }
     if (dpid && dpid != h->dpid) {
         h->dpid = dpid;
         h->sw = of_server_get_switch(p->ofs, dpid);
@@ -193,6 +203,12 @@ physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
         physical_check_full__(p, h);
         physical_changed__(p);
     }
+}
+
+void
+physical_set_relay(struct physical *p, bool enabled)
+{
+    flows_ctx_set_relay(p->ctx, enabled);
 }
 
 void
@@ -370,6 +386,7 @@ physical_run(struct physical *p)
         r->start = p->pending_since ? p->pending_since : time_msec();
         r->n_hosts = n_dirty;
         r->tags = p->pending_tags;
+        r->seq = ++p->round_seq;
         /* One extra reference until every commit is issued: a commit to a
          * disconnected switch calls back at once. */
         r->outstanding = n_dirty + 1;
@@ -381,10 +398,34 @@ physical_run(struct physical *p)
             of_switch_commit(dirty[i]->sw, commit_cb, r);
         }
         commit_cb(NULL, 0, r);
+    } else if (p->want_round) {
+        /* Nothing to send: the round that was waited for is empty, and
+         * confirmed as soon as the rounds before it are. */
+        p->round_seq++;
     }
+    p->want_round = false;
     free(dirty);
     p->pending_since = 0;
     p->pending_tags = 0;
+}
+
+uint64_t
+physical_next_round(struct physical *p)
+{
+    p->want_round = true;
+    return p->round_seq + 1;
+}
+
+uint64_t
+physical_confirmed_round(const struct physical *p)
+{
+    if (ovs_list_is_empty(&p->rounds)) {
+        return p->round_seq;
+    }
+    const struct physical_round *oldest
+        = CONTAINER_OF(ovs_list_front(&p->rounds), struct physical_round,
+                       node);
+    return oldest->seq - 1;
 }
 
 void

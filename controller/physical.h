@@ -27,10 +27,15 @@ struct physical *physical_create(struct of_server *);
 void physical_destroy(struct physical *);
 
 /* What a host's agent reported: its tunnel IP, its bridge's datapath id
- * (0 unknown) and tunnel port (-1 unknown). */
+ * (0 unknown), tunnel port (-1 unknown) and migration relay port (0 none,
+ * -1 unknown: unchanged). */
 void physical_set_host(struct physical *, const char *host,
                        const char *tunnel_ip, uint64_t dpid,
-                       int32_t tunnel_ofport);
+                       int32_t tunnel_ofport, int32_t relay_ofport);
+
+/* Make-before-break through the source's relay (flows.h); off in the
+ * break-before-make comparison mode. */
+void physical_set_relay(struct physical *, bool enabled);
 
 void physical_set_eni(struct physical *, const struct eni *);
 void physical_remove_eni(struct physical *, uint64_t key);
@@ -52,6 +57,14 @@ enum physical_tag {
     PHYSICAL_TAG_ACTIVATE = 1 << 1,
 };
 void physical_tag_round(struct physical *, enum physical_tag);
+
+/* Rounds are numbered from 1.  The number of the round that will carry the
+ * changes made so far (the next physical_run() makes one, if need be an
+ * empty one), and the highest number such that it and every round before it
+ * are confirmed on every switch they were sent to (a switch that was not
+ * connected is reconciled when it connects, outside of rounds). */
+uint64_t physical_next_round(struct physical *);
+uint64_t physical_confirmed_round(const struct physical *);
 
 /* The host whose bridge 'sw' is, or NULL. */
 const char *physical_host_of_switch(const struct physical *,

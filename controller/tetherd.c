@@ -505,6 +505,7 @@ main(int argc, char *argv[])
         o.n_openflow_targets = 1;
     }
     d.physical = physical_create(d.switches);
+    physical_set_relay(d.physical, o.engine.mode == BINDING_MAKE_BEFORE_BREAK);
     d.engine = engine_create(d.hosts, d.physical, &o.engine);
     d.migration_mode = (o.engine.mode == BINDING_MAKE_BEFORE_BREAK
                         ? "make-before-break" : "break-before-make");

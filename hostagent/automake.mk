@@ -5,6 +5,7 @@ hostagent_tether_agent_SOURCES = \
 	hostagent/cpuinfo.c hostagent/cpuinfo.h \
 	hostagent/local-ovs.c hostagent/local-ovs.h \
 	hostagent/qmp.c hostagent/qmp.h \
+	hostagent/relay.c hostagent/relay.h \
 	hostagent/vif-marker.c hostagent/vif-marker.h \
 	hostagent/tether-agent.c
 hostagent_tether_agent_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)

@@ -64,6 +64,7 @@ struct controller_conn {
 
     uint64_t datapath_id;               /* bridge status to report */
     int32_t tunnel_ofport;
+    int32_t relay_ofport;
     bool bridge_status_due;
 
     struct controller_conn_stats stats;
@@ -453,6 +454,7 @@ controller_conn_run(struct controller_conn *c)
                 bs.bridge = c->bridge;
                 bs.datapath_id = c->datapath_id;
                 bs.tunnel_ofport = c->tunnel_ofport;
+                bs.relay_ofport = c->relay_ofport;
                 bs.seq = ++c->seq;
                 tether_channel_send(c->channel, TETHER_MSG_BRIDGE_STATUS,
                                     &bs.base);
@@ -553,11 +555,14 @@ controller_conn_openflow_targets(const struct controller_conn *c, size_t *n)
 
 void
 controller_conn_set_bridge_status(struct controller_conn *c,
-                                  uint64_t datapath_id, int32_t tunnel_ofport)
+                                  uint64_t datapath_id, int32_t tunnel_ofport,
+                                  int32_t relay_ofport)
 {
-    if (datapath_id != c->datapath_id || tunnel_ofport != c->tunnel_ofport) {
+    if (datapath_id != c->datapath_id || tunnel_ofport != c->tunnel_ofport
+        || relay_ofport != c->relay_ofport) {
         c->datapath_id = datapath_id;
         c->tunnel_ofport = tunnel_ofport;
+        c->relay_ofport = relay_ofport;
         c->bridge_status_due = true;
         poll_immediate_wake();
     }

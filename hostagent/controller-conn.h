@@ -62,11 +62,13 @@ int controller_conn_send_vif_event(struct controller_conn *,
 int controller_conn_send_migration_event(struct controller_conn *,
                                          Tether__MigrationEvent *);
 
-/* Sends the bridge's status (datapath id, tunnel ofport) if registered;
- * also remembered and sent again after every new registration. */
+/* Sends the bridge's status (datapath id, tunnel and relay ofports) if
+ * registered; also remembered and sent again after every new
+ * registration. */
 void controller_conn_set_bridge_status(struct controller_conn *,
                                        uint64_t datapath_id,
-                                       int32_t tunnel_ofport);
+                                       int32_t tunnel_ofport,
+                                       int32_t relay_ofport);
 
 /* Called when tetherd refuses the migration of 'eni_id' to this host
  * (Command REFUSE_MIGRATION), with its reason. */

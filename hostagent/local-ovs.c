@@ -5,8 +5,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "openvswitch/vlog.h"
+#include "hostagent/relay.h"
 #include "ovs-glue/bridge-setup.h"
 #include "ovs-glue/vif-monitor.h"
 #include "ovsdb-idl.h"
@@ -27,6 +29,8 @@ struct local_ovs {
     void *aux;
     uint64_t datapath_id;               /* 0 while unknown */
     int32_t tunnel_ofport;              /* -1 while unknown */
+    int32_t relay_ofport;               /* 0 while unknown or none */
+    struct relay *relay;                /* NULL: none */
     struct marker_txn *markers;         /* written, not yet confirmed */
     size_t n_markers;
 };
@@ -59,11 +63,49 @@ vif_to_pb(const struct vif_info *v, Tether__Vif *pb)
     pb->migration = v->migration ? v->migration : (char *) "";
 }
 
+/* When 'vif''s VM paused (external_ids:tether-paused-at), in CLOCK_REALTIME
+ * ns; now if the hypervisor did not say. */
+static int64_t
+paused_at_ns__(const struct vif_info *vif)
+{
+    char *end;
+    double t = vif->paused_at ? strtod(vif->paused_at, &end) : 0;
+    if (t > 0 && !*end) {
+        return (int64_t) (t * 1e9);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * INT64_C(1000000000) + ts.tv_nsec;
+}
+
+/* Follows the hypervisor's markers on a migration's source: relay what the
+ * paused VM's VIF receives; stop when the VM runs here again. */
+static void
+relay_follow__(struct local_ovs *lo, enum vif_event event,
+               const struct vif_info *vif)
+{
+    if (!lo->relay || vif->ofport < 1) {
+        return;
+    }
+    if (event == VIF_UNPLUGGED) {
+        /* The source is gone: frames still on their way to it are
+         * relayed until tetherd removes its flows. */
+        return;
+    }
+    if (!strcmp(vif->migration, "paused")) {
+        relay_start(lo->relay, vif->ofport, paused_at_ns__(vif));
+    } else {
+        relay_stop(lo->relay, vif->ofport);
+    }
+}
+
 static void
 vif_event_cb(enum vif_event event, const struct vif_info *vif,
              const struct vif_info *old OVS_UNUSED, void *lo_)
 {
     struct local_ovs *lo = lo_;
+
+    relay_follow__(lo, event, vif);
     Tether__VifEvent ev = TETHER__VIF_EVENT__INIT;
     Tether__Vif pb;
 
@@ -94,6 +136,11 @@ local_ovs_create(const struct local_ovs_config *cfg,
     lo->cfg.tunnel_port = nullable_strdup(cfg->tunnel_port);
     lo->cfg.tunnel_type = nullable_strdup(cfg->tunnel_type);
     lo->cfg.tunnel_local_ip = nullable_strdup(cfg->tunnel_local_ip);
+    lo->cfg.relay_port = nullable_strdup(cfg->relay_port);
+    lo->cfg.relay_stream = nullable_strdup(cfg->relay_stream);
+    if (cfg->relay_port) {
+        lo->relay = relay_create(cfg->relay_port, cfg->relay_stream);
+    }
     lo->vif_cb = vif_cb;
     lo->aux = aux;
 
@@ -135,6 +182,9 @@ local_ovs_destroy(struct local_ovs *lo)
     free(CONST_CAST(char *, lo->cfg.tunnel_port));
     free(CONST_CAST(char *, lo->cfg.tunnel_type));
     free(CONST_CAST(char *, lo->cfg.tunnel_local_ip));
+    free(CONST_CAST(char *, lo->cfg.relay_port));
+    free(CONST_CAST(char *, lo->cfg.relay_stream));
+    relay_destroy(lo->relay);
     free(lo);
 }
 
@@ -168,20 +218,27 @@ local_ovs_set_controllers(struct local_ovs *lo, char *const *targets,
         .tunnel_port = lo->cfg.tunnel_port,
         .tunnel_type = lo->cfg.tunnel_type,
         .tunnel_local_ip = lo->cfg.tunnel_local_ip,
+        .relay_port = lo->cfg.relay_port,
     };
+    char *pstream = (lo->cfg.relay_stream
+                     ? xasprintf("punix:%s", lo->cfg.relay_stream) : NULL);
+    bc.relay_pstream = pstream;
     bridge_setup_destroy(lo->setup);
     lo->setup = bridge_setup_create(lo->idl, &bc);
+    free(pstream);
     VLOG_INFO("bridge %s: controllers set to %zu target(s)%s%s",
               lo->cfg.bridge, n, n ? ", first " : "", n ? targets[0] : "");
 }
 
-/* Reads the bridge's datapath id and the tunnel port's ofport. */
+/* Reads the bridge's datapath id and the tunnel and relay ports'
+ * ofports. */
 static void
 local_ovs_read_bridge__(struct local_ovs *lo)
 {
     const struct ovsrec_bridge *br;
     uint64_t dpid = 0;
     int32_t tunnel_ofport = -1;
+    int32_t relay_ofport = 0;
 
     OVSREC_BRIDGE_FOR_EACH (br, lo->idl) {
         if (strcmp(br->name, lo->cfg.bridge)) {
@@ -190,13 +247,19 @@ local_ovs_read_bridge__(struct local_ovs *lo)
         if (br->datapath_id) {
             dpid = strtoull(br->datapath_id, NULL, 16);
         }
-        for (size_t i = 0; lo->cfg.tunnel_port && i < br->n_ports; i++) {
+        for (size_t i = 0; i < br->n_ports; i++) {
             const struct ovsrec_port *port = br->ports[i];
             for (size_t j = 0; j < port->n_interfaces; j++) {
                 const struct ovsrec_interface *iface = port->interfaces[j];
-                if (!strcmp(iface->name, lo->cfg.tunnel_port)
-                    && iface->n_ofport && iface->ofport[0] > 0) {
+                if (!iface->n_ofport || iface->ofport[0] <= 0) {
+                    continue;
+                }
+                if (lo->cfg.tunnel_port
+                    && !strcmp(iface->name, lo->cfg.tunnel_port)) {
                     tunnel_ofport = iface->ofport[0];
+                } else if (lo->cfg.relay_port
+                           && !strcmp(iface->name, lo->cfg.relay_port)) {
+                    relay_ofport = iface->ofport[0];
                 }
             }
         }
@@ -208,6 +271,11 @@ local_ovs_read_bridge__(struct local_ovs *lo)
                   tunnel_ofport);
         lo->datapath_id = dpid;
         lo->tunnel_ofport = tunnel_ofport;
+    }
+    if (relay_ofport != lo->relay_ofport) {
+        VLOG_INFO("bridge %s: relay port %s ofport %"PRId32, lo->cfg.bridge,
+                  lo->cfg.relay_port, relay_ofport);
+        lo->relay_ofport = relay_ofport;
     }
 }
 
@@ -339,10 +407,11 @@ local_ovs_run(struct local_ovs *lo)
 
 void
 local_ovs_get_bridge(const struct local_ovs *lo, uint64_t *datapath_id,
-                     int32_t *tunnel_ofport)
+                     int32_t *tunnel_ofport, int32_t *relay_ofport)
 {
     *datapath_id = lo->datapath_id;
     *tunnel_ofport = lo->tunnel_ofport;
+    *relay_ofport = lo->relay_ofport;
 }
 
 void

@@ -19,6 +19,8 @@ struct local_ovs_config {
     const char *tunnel_port;        /* NULL: no tunnel port */
     const char *tunnel_type;
     const char *tunnel_local_ip;
+    const char *relay_port;         /* NULL: no migration relay */
+    const char *relay_stream;       /* dummy datapath: its pstream's socket */
 };
 
 /* Called for every VIF event, with the message ready to send. */
@@ -40,10 +42,11 @@ void local_ovs_set_controllers(struct local_ovs *, char *const *targets,
  * controller_conn_resync_func asks. */
 void local_ovs_fill_resync(struct local_ovs *, Tether__Resync *rs);
 
-/* The bridge's datapath id (0 while unknown) and the tunnel port's ofport
- * (-1 while unknown), as the database reports them. */
+/* The bridge's datapath id (0 while unknown), the tunnel port's ofport
+ * (-1 while unknown) and the relay port's (0 while unknown or if there is
+ * none), as the database reports them. */
 void local_ovs_get_bridge(const struct local_ovs *, uint64_t *datapath_id,
-                          int32_t *tunnel_ofport);
+                          int32_t *tunnel_ofport, int32_t *relay_ofport);
 
 /* Writes the migration phase marker external_ids:tether-migration=value
  * ('value' NULL: removes the key) on the VIF of ENI 'eni_id' on the

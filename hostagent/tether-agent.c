@@ -13,6 +13,7 @@
 
 #include "command-line.h"
 #include "daemon.h"
+#include "dirs.h"
 #include "hostagent/controller-conn.h"
 #include "hostagent/cpuinfo.h"
 #include "hostagent/local-ovs.h"
@@ -39,6 +40,7 @@ struct agent_options {
     const char *ovsdb;
     const char *datapath_type;
     const char *tunnel_port;
+    const char *relay_port;             /* NULL: no migration relay */
     const char **openflow_targets;      /* overrides tetherd's, NULL-ended */
     size_t n_openflow_targets;
     const char **qmp;                   /* --qmp arguments */
@@ -73,6 +75,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_OVSDB,
         OPT_DATAPATH_TYPE,
         OPT_TUNNEL_PORT,
+        OPT_RELAY_PORT,
         OPT_OPENFLOW_TARGET,
         OPT_PRIVATE_KEY,
         OPT_CERTIFICATE,
@@ -95,6 +98,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"ovsdb", required_argument, NULL, OPT_OVSDB},
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"tunnel-port", required_argument, NULL, OPT_TUNNEL_PORT},
+        {"relay-port", required_argument, NULL, OPT_RELAY_PORT},
         {"openflow-target", required_argument, NULL, OPT_OPENFLOW_TARGET},
         {"private-key", required_argument, NULL, OPT_PRIVATE_KEY},
         {"certificate", required_argument, NULL, OPT_CERTIFICATE},
@@ -117,6 +121,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
     o->ovsdb = "unix:/var/run/openvswitch/db.sock";
     o->datapath_type = "system";
     o->tunnel_port = "tether-tun";
+    o->relay_port = "tether-relay";
     o->qmp_switchover_wait_ms = 20;
 
     for (;;) {
@@ -157,6 +162,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
             break;
         case OPT_TUNNEL_PORT:
             o->tunnel_port = optarg[0] ? optarg : NULL;
+            break;
+        case OPT_RELAY_PORT:
+            o->relay_port = optarg[0] ? optarg : NULL;
             break;
         case OPT_OPENFLOW_TARGET:
             o->openflow_targets = xrealloc(o->openflow_targets,
@@ -274,6 +282,11 @@ usage(void)
            "  --datapath-type=TYPE      system (default), netdev or dummy\n"
            "  --tunnel-port=NAME        overlay tunnel port (default "
            "tether-tun; empty: none)\n"
+           "  --relay-port=NAME         port that relays a paused migration "
+           "source's\n"
+           "                            traffic to its destination (default "
+           "tether-relay;\n"
+           "                            empty: none)\n"
            "  --openflow-target=TARGET  bridge controller, overriding "
            "tetherd's (repeatable)\n"
            "  --qmp=ENI_ID:SOCKET|DIR   follow a QEMU's QMP socket (or every "
@@ -416,8 +429,16 @@ main(int argc, char *argv[])
         .tunnel_port = o.tunnel_port,
         .tunnel_type = o.tunnel_type,
         .tunnel_local_ip = NULL,   /* the route to the peer picks it */
+        .relay_port = o.relay_port,
     };
+    /* On the dummy datapath the relay port is a stream in our run
+     * directory. */
+    char *relay_stream = (o.relay_port && !strcmp(o.datapath_type, "dummy")
+                          ? xasprintf("%s/%s.relay", ovs_rundir(), o.bridge)
+                          : NULL);
+    lc.relay_stream = relay_stream;
     a.ovs = local_ovs_create(&lc, agent_vif_cb, &a);
+    free(relay_stream);
     if (o.n_qmp) {
         a.qmp = qmp_backend_create(agent_qmp_marker_cb, &a,
                                    o.qmp_switchover_wait_ms);
@@ -452,9 +473,10 @@ main(int argc, char *argv[])
         }
         agent_update_controllers(&a);
         uint64_t dpid;
-        int32_t tunnel_ofport;
-        local_ovs_get_bridge(a.ovs, &dpid, &tunnel_ofport);
-        controller_conn_set_bridge_status(a.conn, dpid, tunnel_ofport);
+        int32_t tunnel_ofport, relay_ofport;
+        local_ovs_get_bridge(a.ovs, &dpid, &tunnel_ofport, &relay_ofport);
+        controller_conn_set_bridge_status(a.conn, dpid, tunnel_ofport,
+                                          relay_ofport);
 
         tether_service_wait();
         if (ovs_loaded) {

@@ -35,6 +35,8 @@ struct bridge_setup {
     char *tunnel_port;              /* NULL: no tunnel */
     char *tunnel_type;
     struct smap tunnel_options;
+    char *relay_port;               /* NULL: no relay port */
+    struct smap relay_options;
 
     /* State. */
     enum bridge_setup_state state;
@@ -114,6 +116,13 @@ bridge_setup_create(struct ovsdb_idl *idl,
             smap_add(&bs->tunnel_options, "local_ip", cfg->tunnel_local_ip);
         }
     }
+    smap_init(&bs->relay_options);
+    if (cfg->relay_port) {
+        bs->relay_port = xstrdup(cfg->relay_port);
+        if (cfg->relay_pstream) {
+            smap_add(&bs->relay_options, "pstream", cfg->relay_pstream);
+        }
+    }
     bs->state = BRIDGE_SETUP_UNKNOWN;
     /* Compare at the first run that has database contents. */
     bs->checked_seqno = ovsdb_idl_get_seqno(idl) - 1;
@@ -133,6 +142,8 @@ bridge_setup_destroy(struct bridge_setup *bs)
         free(bs->tunnel_port);
         free(bs->tunnel_type);
         smap_destroy(&bs->tunnel_options);
+        free(bs->relay_port);
+        smap_destroy(&bs->relay_options);
         free(bs);
     }
 }
@@ -370,6 +381,14 @@ sync__(const struct bridge_setup *bs, struct ovsdb_idl_txn *txn)
     if (bs->tunnel_port) {
         changed |= sync_port__(txn, br, bs->tunnel_port, bs->tunnel_type,
                                &bs->tunnel_options);
+    }
+    if (bs->relay_port) {
+        /* On the dummy datapath an "internal" port would be a dummy one
+         * without a stream: give it the stream the relay connects to. */
+        bool dummy = !strcmp(bs->datapath_type, "dummy");
+        changed |= sync_port__(txn, br, bs->relay_port,
+                               dummy ? "dummy" : "internal",
+                               dummy ? &bs->relay_options : NULL);
     }
     return changed;
 }

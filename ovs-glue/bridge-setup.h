@@ -1,8 +1,9 @@
 /* Keeps the integration bridge set up in the local Open_vSwitch database:
  * the bridge with its datapath type, fail_mode=secure, OpenFlow 1.3-1.5,
- * in-band control off, tetherd as its controller(s) and one overlay tunnel
- * port.  It writes only these columns and rows (reusing rows that already
- * exist) and reads nothing else; the VIFs are vif-monitor's business.
+ * in-band control off, tetherd as its controller(s), one overlay tunnel
+ * port and the migration relay port.  It writes only these columns and rows
+ * (reusing rows that already exist) and reads nothing else; the VIFs are
+ * vif-monitor's business.
  *
  * It shares the agent's struct ovsdb_idl with vif-monitor (see the loop in
  * vif-monitor.h): bridge_setup_add_columns() before the first
@@ -39,6 +40,12 @@ struct bridge_setup_config {
     const char *tunnel_port;        /* port and interface name */
     const char *tunnel_type;
     const char *tunnel_local_ip;
+
+    /* The migration relay port (hostagent/relay.h): none if 'relay_port' is
+     * NULL.  Type "internal"; on the dummy datapath type "dummy" with
+     * options:pstream='relay_pstream' (e.g. "punix:/run/x/br-int.relay"). */
+    const char *relay_port;
+    const char *relay_pstream;
 };
 
 enum bridge_setup_state {

@@ -63,6 +63,7 @@ vif_info_free__(struct vif_info *vif)
         free(vif->vm_uuid);
         free(vif->iface_status);
         free(vif->migration);
+        free(vif->paused_at);
         free(vif->bridge);
         free(vif->iface_name);
         free(vif);
@@ -90,6 +91,8 @@ vif_info_from_row__(const struct ovsrec_interface *iface, const char *bridge)
                                              "iface-status", ""));
     vif->migration = xstrdup(smap_get_def(&iface->external_ids,
                                           "tether-migration", ""));
+    vif->paused_at = xstrdup(smap_get_def(&iface->external_ids,
+                                          "tether-paused-at", ""));
     vif->bridge = xstrdup(bridge);
     vif->iface_name = xstrdup(iface->name);
     vif->ofport = iface->ofport[0];
@@ -104,6 +107,7 @@ vif_info_equal__(const struct vif_info *a, const struct vif_info *b)
             && !strcmp(a->vm_uuid, b->vm_uuid)
             && !strcmp(a->iface_status, b->iface_status)
             && !strcmp(a->migration, b->migration)
+            && !strcmp(a->paused_at, b->paused_at)
             && !strcmp(a->bridge, b->bridge)
             && !strcmp(a->iface_name, b->iface_name)
             && a->ofport == b->ofport);

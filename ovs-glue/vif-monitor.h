@@ -36,8 +36,8 @@
  * against the database:
  *
  *   - VIF_PLUGGED: a VIF that was not reported is now present;
- *   - VIF_CHANGED: its ofport, attached-mac, vm-uuid, iface-status or
- *     tether-migration changed;
+ *   - VIF_CHANGED: its ofport, attached-mac, vm-uuid, iface-status,
+ *     tether-migration or tether-paused-at changed;
  *   - VIF_UNPLUGGED: the row is gone, left the bridge, lost its iface-id.
  *     An interface whose iface-id changes is reported UNPLUGGED (old ENI) and
  *     then PLUGGED (new ENI).
@@ -74,6 +74,9 @@ struct vif_info {
                              * hypervisor's migration phase for this VIF
                              * ("incoming", "paused", "activated",
                              * "completed", "failed") or "" */
+    char *paused_at;        /* external_ids:tether-paused-at: when the VM
+                             * paused here, Unix time in seconds with a
+                             * fraction ("1764859200.123456"), or "" */
     char *bridge;           /* bridge name */
     char *iface_name;       /* Interface name */
     int64_t ofport;         /* OpenFlow port number, -1 if it failed */

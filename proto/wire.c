@@ -918,6 +918,10 @@ validate_bridge_status(const ProtobufCMessage *pb, char *err)
         return fail(err, "tunnel_ofport %"PRId32" is not in -1..65279",
                     m->tunnel_ofport);
     }
+    if (m->relay_ofport < 0 || m->relay_ofport > 65279) {
+        return fail(err, "relay_ofport %"PRId32" is not in 0..65279",
+                    m->relay_ofport);
+    }
     return 0;
 }
 

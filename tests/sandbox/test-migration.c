@@ -650,6 +650,14 @@ test_many(void **state)
             char prefix[32];
             snprintf(prefix, sizeof prefix, "# %s: ", vm_name(vms[i]));
             probe_print(prefix, &r, stdout);
+            if (r.lost) {
+                printf("# %s: lost probes sent from %+.1f to %+.1f ms of "
+                       "the pause (resumed at %+.1f, completed at %+.1f)\n",
+                       vm_name(vms[i]), (r.first_lost_ns - rep.paused) / 1e6,
+                       (r.last_lost_ns - rep.paused) / 1e6,
+                       (rep.resumed - rep.paused) / 1e6,
+                       (rep.completed - rep.paused) / 1e6);
+            }
         }
         lost += r.lost;
         dup += r.dup;

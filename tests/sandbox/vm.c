@@ -464,18 +464,24 @@ ovsdb_transact__(struct vm_world *w, int hv, const char *ops)
 }
 
 /* The OVSDB operation that sets (or, 'value' NULL, removes)
- * tether-migration on interface 'port'. */
+ * tether-migration on interface 'port', with tether-paused-at='paused_at'
+ * if that is nonnull (else without it), as QEMU's STOP event carries the
+ * time of the pause. */
 static char *
-marker_op__(const char *port, const char *value)
+marker_op__(const char *port, const char *value, const char *paused_at)
 {
     char *op = xasprintf__(
         "{\"op\":\"mutate\",\"table\":\"Interface\","
         "\"where\":[[\"name\",\"==\",\"%s\"]],\"mutations\":["
-        "[\"external_ids\",\"delete\",[\"set\",[\"tether-migration\"]]]",
-        port);
+        "[\"external_ids\",\"delete\",[\"set\",[\"tether-migration\","
+        "\"tether-paused-at\"]]]", port);
     if (value) {
         append__(&op, ",[\"external_ids\",\"insert\",[\"map\","
-                 "[[\"tether-migration\",\"%s\"]]]]", value);
+                 "[[\"tether-migration\",\"%s\"]", value);
+        if (paused_at) {
+            append__(&op, ",[\"tether-paused-at\",\"%s\"]", paused_at);
+        }
+        append__(&op, "]]]");
     }
     append__(&op, "]}");
     return op;
@@ -484,7 +490,8 @@ marker_op__(const char *port, const char *value)
 /* Sets marker 'value' on attachment 'which' of each of 'n' VMs, one
  * transaction per hypervisor. */
 static int
-set_markers__(struct vm **vms, size_t n, int which, const char *value)
+set_markers_at__(struct vm **vms, size_t n, int which, const char *value,
+                 const char *paused_at)
 {
     if (!n) {
         return 0;
@@ -495,7 +502,7 @@ set_markers__(struct vm **vms, size_t n, int which, const char *value)
         for (size_t i = 0; i < n; i++) {
             const struct vm_att *a = &vms[i]->att[which];
             if (a->hv == hv) {
-                char *op = marker_op__(a->port, value);
+                char *op = marker_op__(a->port, value, paused_at);
                 append__(&ops, "%s%s", ops ? "," : "", op);
                 free(op);
             }
@@ -509,6 +516,12 @@ set_markers__(struct vm **vms, size_t n, int which, const char *value)
         }
     }
     return 0;
+}
+
+static int
+set_markers__(struct vm **vms, size_t n, int which, const char *value)
+{
+    return set_markers_at__(vms, n, which, value, NULL);
 }
 
 /* Plugs a port for each of 'n' VMs on 'hv' (one ovs-vsctl call) into their
@@ -850,11 +863,22 @@ vm_mig_pause_source(struct vm **vms, size_t n)
     struct vm_world *w = vms[0]->world;
     vm_world_lock(w);
     for (size_t i = 0; i < n; i++) {
+        /* A running guest reads its queue as frames arrive: what is in the
+         * socket now arrived before the pause, and this VM reads it (the
+         * world's thread may be behind). */
+        if (vms[i]->running) {
+            read_frames__(w, vms[i]);
+        }
         vms[i]->running = false;
         vms[i]->src_paused = true;
     }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     vm_world_unlock(w);
-    return set_markers__(vms, n, 0, "paused");
+    char paused_at[32];
+    snprintf(paused_at, sizeof paused_at, "%lld.%06ld",
+             (long long) now.tv_sec, now.tv_nsec / 1000);
+    return set_markers_at__(vms, n, 0, "paused", paused_at);
 }
 
 /* QEMU's announcements after RESUME. */

@@ -1,0 +1,544 @@
+/* The migration relay of a source hypervisor (see relay.h). */
+#include <config.h>
+
+#include "hostagent/relay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(relay);
+
+#define RELAY_FRAME_MAX 9216            /* jumbo frame plus a VLAN tag */
+#define RELAY_MAX_PORTS 256             /* migrations paused at once */
+#define RELAY_RECONNECT_MS 100
+
+struct relay_frame {
+    int64_t ts;                         /* CLOCK_REALTIME, ns */
+    uint16_t vid;                       /* 0: empty or already relayed */
+    uint16_t len;
+    unsigned char *data;                /* RELAY_FRAME_MAX bytes, lazily */
+};
+
+struct relay_port {
+    int32_t ofport;                     /* 0: free slot */
+    int64_t since;
+    bool flush;                         /* ring not yet replayed */
+    uint64_t relayed;
+};
+
+struct relay {
+    char *ifname;
+    char *stream_path;                  /* NULL: AF_PACKET on 'ifname' */
+    pthread_t thread;
+    int wake_fd;                        /* eventfd */
+
+    pthread_mutex_t mutex;              /* guards everything below */
+    bool exiting;
+    struct relay_port ports[RELAY_MAX_PORTS];
+    struct relay_stats stats;
+
+    /* Owned by the thread. */
+    int fd;
+    struct relay_frame *ring;           /* RELAY_RING_FRAMES */
+    size_t ring_head;                   /* next slot to write */
+    unsigned char *rxbuf;               /* dummy stream: bytes read */
+    size_t rxlen;
+};
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * INT64_C(1000000000) + ts.tv_nsec;
+}
+
+/* --- The port ----------------------------------------------------------- */
+
+static int
+open_stream__(const struct relay *r)
+{
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    if (strlen(r->stream_path) >= sizeof sun.sun_path) {
+        return -1;
+    }
+    strcpy(sun.sun_path, r->stream_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *) &sun, sizeof sun)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static int
+open_packet__(const struct relay *r)
+{
+    unsigned int ifindex = if_nametoindex(r->ifname);
+    if (!ifindex) {
+        return -1;
+    }
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) {
+        return -1;
+    }
+    /* Up, so that frames br-int writes reach the socket. */
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, r->ifname, sizeof ifr.ifr_name);
+    if (!ioctl(fd, SIOCGIFFLAGS, &ifr) && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+#ifdef PACKET_IGNORE_OUTGOING
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+#endif
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    if (bind(fd, (struct sockaddr *) &sll, sizeof sll)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void
+set_connected__(struct relay *r, bool connected)
+{
+    pthread_mutex_lock(&r->mutex);
+    r->stats.connected = connected;
+    pthread_mutex_unlock(&r->mutex);
+}
+
+static void
+close_port__(struct relay *r)
+{
+    if (r->fd >= 0) {
+        close(r->fd);
+        r->fd = -1;
+        r->rxlen = 0;
+        set_connected__(r, false);
+        VLOG_WARN("relay port %s: connection lost", r->ifname);
+    }
+}
+
+/* Writes one tagged frame back into the relay port.  Called with the
+ * mutex held (the thread is the only writer). */
+static void
+send__(struct relay *r, const unsigned char *data, size_t len)
+{
+    if (r->fd < 0) {
+        return;
+    }
+    if (r->stream_path) {
+        unsigned char hdr[2] = { len >> 8, len & 0xff };
+        struct iovec iov[2] = {
+            { .iov_base = hdr, .iov_len = 2 },
+            { .iov_base = CONST_CAST(unsigned char *, data), .iov_len = len },
+        };
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+        ssize_t n = sendmsg(r->fd, &msg, MSG_NOSIGNAL);
+        if (n != (ssize_t) len + 2) {
+            /* A partial write would desynchronize the stream. */
+            r->stats.dropped++;
+            return;
+        }
+    } else if (send(r->fd, data, len, MSG_NOSIGNAL) != (ssize_t) len) {
+        r->stats.dropped++;
+        return;
+    }
+    r->stats.relayed++;
+}
+
+static struct relay_port *
+find_port__(struct relay *r, int32_t ofport)
+{
+    for (size_t i = 0; i < RELAY_MAX_PORTS; i++) {
+        if (r->ports[i].ofport == ofport) {
+            return &r->ports[i];
+        }
+    }
+    return NULL;
+}
+
+/* One frame read from the relay port at 'ts'. */
+static void
+frame__(struct relay *r, const unsigned char *data, size_t len, int64_t ts)
+{
+    pthread_mutex_lock(&r->mutex);
+    r->stats.frames++;
+    if (len < 18 || len > RELAY_FRAME_MAX
+        || data[12] != 0x81 || data[13] != 0x00) {
+        r->stats.dropped++;
+        pthread_mutex_unlock(&r->mutex);
+        return;
+    }
+    uint16_t vid = ((data[14] << 8) | data[15]) & 0xfff;
+    struct relay_port *p = vid ? find_port__(r, vid) : NULL;
+    if (p && !p->flush && ts >= p->since) {
+        send__(r, data, len);
+        p->relayed++;
+    } else {
+        struct relay_frame *f = &r->ring[r->ring_head];
+        r->ring_head = (r->ring_head + 1) % RELAY_RING_FRAMES;
+        if (!f->data) {
+            f->data = xmalloc(RELAY_FRAME_MAX);
+        }
+        memcpy(f->data, data, len);
+        f->len = len;
+        f->vid = vid;
+        f->ts = ts;
+    }
+    pthread_mutex_unlock(&r->mutex);
+}
+
+/* Replays the kept frames of the ports that just started relaying. */
+static void
+flush__(struct relay *r)
+{
+    pthread_mutex_lock(&r->mutex);
+    for (size_t i = 0; i < RELAY_MAX_PORTS; i++) {
+        struct relay_port *p = &r->ports[i];
+        if (!p->ofport || !p->flush) {
+            continue;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < RELAY_RING_FRAMES; k++) {
+            struct relay_frame *f
+                = &r->ring[(r->ring_head + k) % RELAY_RING_FRAMES];
+            if (f->vid == p->ofport && f->ts >= p->since) {
+                send__(r, f->data, f->len);
+                f->vid = 0;
+                n++;
+            }
+        }
+        p->flush = false;
+        p->relayed += n;
+        VLOG_INFO("relay: port %"PRId32" paused %.1f ms ago: %zu kept "
+                  "frame(s) sent on to the destination", p->ofport,
+                  (now_ns() - p->since) / 1e6, n);
+    }
+    pthread_mutex_unlock(&r->mutex);
+}
+
+static void
+read_stream__(struct relay *r)
+{
+    ssize_t n = recv(r->fd, r->rxbuf + r->rxlen,
+                     2 * (RELAY_FRAME_MAX + 2) - r->rxlen, MSG_DONTWAIT);
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close_port__(r);
+        }
+        return;
+    }
+    int64_t ts = now_ns();
+    r->rxlen += n;
+    size_t ofs = 0;
+    while (r->rxlen - ofs >= 2) {
+        size_t len = (r->rxbuf[ofs] << 8) | r->rxbuf[ofs + 1];
+        if (len > RELAY_FRAME_MAX) {
+            close_port__(r);         /* not a netdev-dummy stream */
+            return;
+        }
+        if (r->rxlen - ofs < 2 + len) {
+            break;
+        }
+        frame__(r, r->rxbuf + ofs + 2, len, ts);
+        ofs += 2 + len;
+    }
+    memmove(r->rxbuf, r->rxbuf + ofs, r->rxlen - ofs);
+    r->rxlen -= ofs;
+}
+
+static void
+read_packet__(struct relay *r)
+{
+    for (int i = 0; i < 64; i++) {
+        unsigned char *buf = r->rxbuf + 4;  /* room to put the tag back */
+        union {
+            char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))
+                     + CMSG_SPACE(sizeof(struct timespec))];
+            struct cmsghdr align;
+        } cmsg_buf;
+        struct iovec iov = { .iov_base = buf, .iov_len = RELAY_FRAME_MAX };
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1,
+            .msg_control = &cmsg_buf, .msg_controllen = sizeof cmsg_buf,
+        };
+        ssize_t n = recvmsg(r->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                close_port__(r);
+            }
+            return;
+        }
+        int64_t ts = 0;
+        bool tagged = false;
+        uint16_t tci = 0, tpid = ETH_P_8021Q;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+             c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET
+                && c->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec t;
+                memcpy(&t, CMSG_DATA(c), sizeof t);
+                ts = t.tv_sec * INT64_C(1000000000) + t.tv_nsec;
+            } else if (c->cmsg_level == SOL_PACKET
+                       && c->cmsg_type == PACKET_AUXDATA) {
+                struct tpacket_auxdata aux;
+                memcpy(&aux, CMSG_DATA(c), sizeof aux);
+                if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+                    tagged = true;
+                    tci = aux.tp_vlan_tci;
+#ifdef TP_STATUS_VLAN_TPID_VALID
+                    if (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) {
+                        tpid = aux.tp_vlan_tpid;
+                    }
+#endif
+                }
+            }
+        }
+        if (!ts) {
+            ts = now_ns();
+        }
+        size_t len = n;
+        if (len > RELAY_FRAME_MAX - 4 || len < 12) {
+            frame__(r, buf, RELAY_FRAME_MAX + 1, ts);   /* counted, dropped */
+            continue;
+        }
+        if (tagged) {
+            /* The kernel took the tag off: put it back after the MACs. */
+            unsigned char *f = r->rxbuf;
+            memmove(f, buf, 12);
+            f[12] = tpid >> 8;
+            f[13] = tpid & 0xff;
+            f[14] = tci >> 8;
+            f[15] = tci & 0xff;
+            frame__(r, f, len + 4, ts);
+        } else {
+            frame__(r, buf, len, ts);
+        }
+    }
+}
+
+static void *
+relay_thread(void *r_)
+{
+    struct relay *r = r_;
+    long long next_try = 0;
+    bool warned = false;
+
+    /* A frame's time is when this thread reads it (the dummy stream has no
+     * kernel timestamps): read as soon as it arrives, ahead of ordinary
+     * threads, where the system allows it. */
+    struct sched_param sp = { .sched_priority = 10 };
+    if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp)) {
+        VLOG_DBG("relay: no real-time priority; frames are stamped as "
+                 "ordinary threads run");
+    }
+
+    for (;;) {
+        pthread_mutex_lock(&r->mutex);
+        bool exiting = r->exiting;
+        pthread_mutex_unlock(&r->mutex);
+        if (exiting) {
+            break;
+        }
+
+        if (r->fd < 0) {
+            long long now = now_ns() / 1000000;
+            if (now >= next_try) {
+                r->fd = r->stream_path ? open_stream__(r) : open_packet__(r);
+                next_try = now + RELAY_RECONNECT_MS;
+                if (r->fd >= 0) {
+                    VLOG_INFO("relay port %s: open%s%s", r->ifname,
+                              r->stream_path ? " through " : "",
+                              r->stream_path ? r->stream_path : "");
+                    set_connected__(r, true);
+                    warned = false;
+                } else if (!warned) {
+                    VLOG_INFO("relay port %s: not open yet (%s)", r->ifname,
+                              ovs_strerror(errno));
+                    warned = true;
+                }
+            }
+        }
+
+        struct pollfd pfd[2] = {
+            { .fd = r->wake_fd, .events = POLLIN },
+            { .fd = r->fd, .events = POLLIN },
+        };
+        int n = poll(pfd, r->fd >= 0 ? 2 : 1, RELAY_RECONNECT_MS);
+        if (n < 0 && errno != EINTR) {
+            VLOG_ERR("relay: poll: %s", ovs_strerror(errno));
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            uint64_t v;
+            ignore(read(r->wake_fd, &v, sizeof v));
+        }
+        flush__(r);
+        if (r->fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            if (r->stream_path) {
+                read_stream__(r);
+            } else {
+                read_packet__(r);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* --- The main thread's side -------------------------------------------- */
+
+struct relay *
+relay_create(const char *ifname, const char *stream_path)
+{
+    struct relay *r = xzalloc(sizeof *r);
+    r->ifname = xstrdup(ifname);
+    r->stream_path = stream_path ? xstrdup(stream_path) : NULL;
+    r->fd = -1;
+    r->ring = xcalloc(RELAY_RING_FRAMES, sizeof *r->ring);
+    r->rxbuf = xmalloc(2 * (RELAY_FRAME_MAX + 2));
+    r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (r->wake_fd < 0) {
+        VLOG_ERR("relay: eventfd: %s", ovs_strerror(errno));
+        free(r->ring);
+        free(r->rxbuf);
+        free(r->stream_path);
+        free(r->ifname);
+        free(r);
+        return NULL;
+    }
+    pthread_mutex_init(&r->mutex, NULL);
+    int error = pthread_create(&r->thread, NULL, relay_thread, r);
+    if (error) {
+        VLOG_ERR("relay: cannot start its thread: %s", ovs_strerror(error));
+        close(r->wake_fd);
+        pthread_mutex_destroy(&r->mutex);
+        free(r->ring);
+        free(r->rxbuf);
+        free(r->stream_path);
+        free(r->ifname);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void
+wake__(struct relay *r)
+{
+    uint64_t one = 1;
+    ignore(write(r->wake_fd, &one, sizeof one));
+}
+
+void
+relay_destroy(struct relay *r)
+{
+    if (!r) {
+        return;
+    }
+    pthread_mutex_lock(&r->mutex);
+    r->exiting = true;
+    pthread_mutex_unlock(&r->mutex);
+    wake__(r);
+    pthread_join(r->thread, NULL);
+    if (r->fd >= 0) {
+        close(r->fd);
+    }
+    close(r->wake_fd);
+    pthread_mutex_destroy(&r->mutex);
+    for (size_t i = 0; i < RELAY_RING_FRAMES; i++) {
+        free(r->ring[i].data);
+    }
+    free(r->ring);
+    free(r->rxbuf);
+    free(r->stream_path);
+    free(r->ifname);
+    free(r);
+}
+
+void
+relay_start(struct relay *r, int32_t ofport, int64_t since_ns)
+{
+    if (!r || ofport < 1 || ofport > RELAY_MAX_VID) {
+        return;
+    }
+    pthread_mutex_lock(&r->mutex);
+    struct relay_port *p = find_port__(r, ofport);
+    if (p && p->since == since_ns) {
+        pthread_mutex_unlock(&r->mutex);
+        return;                         /* already relaying */
+    }
+    if (!p) {
+        p = find_port__(r, 0);
+    }
+    if (p) {
+        p->ofport = ofport;
+        p->since = since_ns;
+        p->flush = true;
+        p->relayed = 0;
+    }
+    pthread_mutex_unlock(&r->mutex);
+    if (p) {
+        VLOG_INFO("relay: port %"PRId32" paused: relaying to the "
+                  "destination", ofport);
+        wake__(r);
+    } else {
+        VLOG_WARN("relay: more than %d paused ports: port %"PRId32" not "
+                  "relayed", RELAY_MAX_PORTS, ofport);
+    }
+}
+
+void
+relay_stop(struct relay *r, int32_t ofport)
+{
+    if (!r || ofport < 1) {
+        return;
+    }
+    pthread_mutex_lock(&r->mutex);
+    struct relay_port *p = find_port__(r, ofport);
+    if (p) {
+        VLOG_INFO("relay: port %"PRId32": stopped after %"PRIu64" frame(s)",
+                  ofport, p->relayed);
+        memset(p, 0, sizeof *p);
+    }
+    pthread_mutex_unlock(&r->mutex);
+}
+
+void
+relay_get_stats(struct relay *r, struct relay_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    if (r) {
+        pthread_mutex_lock(&r->mutex);
+        *s = r->stats;
+        pthread_mutex_unlock(&r->mutex);
+    }
+}
