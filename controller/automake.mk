@@ -7,13 +7,16 @@ controller_tetherd_SOURCES = \
 	controller/eni.c controller/eni.h \
 	controller/host-registry.c controller/host-registry.h \
 	controller/physical.c controller/physical.h \
+	controller/libvirt-cpu.c controller/libvirt-cpu.h \
 	controller/placement.c controller/placement.h \
 	controller/tetherd.c
 controller_tetherd_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
-controller_tetherd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS)
+controller_tetherd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFLAGS) \
+	$(LIBVIRT_CFLAGS)
 controller_tetherd_LDADD = ovs-glue/libovsglue.la proto/libtetherchannel.la \
-	proto/libtetherproto.la lib/libtether.la \
-	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS)
+	proto/libtetherproto.la lib/libcpuxml.la lib/libtether.la \
+	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS) \
+	$(LIBVIRT_LIBS) $(LIBXML2_LIBS)
 $(controller_tetherd_OBJECTS): proto/tether.pb-c.h
 
 # tetherd's database: controller/tether.ovsschema (installed for

@@ -90,3 +90,16 @@ tests_unit_test_cpu_xml_SOURCES = tests/unit/test-cpu-xml.c
 tests_unit_test_cpu_xml_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cpu_xml_LDADD = lib/libcpuxml.la lib/libtether.la \
 	$(LIBXML2_LIBS) $(CMOCKA_LIBS)
+
+# controller/libvirt-cpu.c: model expansion and baseline models from the
+# real libvirt, through its in-process test driver (no daemon).
+check_PROGRAMS += tests/unit/test-libvirt-cpu
+TESTS += tests/unit/test-libvirt-cpu
+tests_unit_test_libvirt_cpu_SOURCES = tests/unit/test-libvirt-cpu.c \
+	controller/libvirt-cpu.c controller/libvirt-cpu.h
+tests_unit_test_libvirt_cpu_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_libvirt_cpu_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBVIRT_CFLAGS)
+tests_unit_test_libvirt_cpu_LDADD = lib/libcpuxml.la lib/libtether.la \
+	$(OVS_LIBADD) $(OPENSSL_LIBS) $(LIBVIRT_LIBS) $(LIBXML2_LIBS) \
+	$(CMOCKA_LIBS) -latomic -lm
