@@ -211,9 +211,17 @@ judge__(const struct admission *a, struct adm_eni *const *enis, size_t n,
         }
         ds_truncate(reason, len);
     }
-    if (a->filter && src && src != dest
-        && !a->filter(src->id, dest->id, reason, a->filter_aux)) {
-        return false;
+    if (a->filter && src && src != dest) {
+        const char **ids = xmalloc((n + 1) * sizeof *ids);
+        for (size_t i = 0; i < n; i++) {
+            ids[i] = enis[i]->id;
+        }
+        bool ok = a->filter(src->id, dest->id, ids, n, reason,
+                            a->filter_aux);
+        free(ids);
+        if (!ok) {
+            return false;
+        }
     }
 
     double after = dest->n_enis + add, util;

@@ -104,9 +104,11 @@ size_t admission_n_enis(const struct admission *);
 
 /* --- Decisions ------------------------------------------------------------ */
 
-/* Returns true if the pair may go ahead; otherwise appends why to 'reason'
- * (one line, naming what is missing). */
+/* Returns true if the unit of ENIs 'enis' (all its VM's ENIs; none for
+ * an unknown ENI) may move from 'src_host' to 'dst_host'; otherwise
+ * appends why to 'reason' (one line, naming what is missing). */
 typedef bool admission_filter_func(const char *src_host, const char *dst_host,
+                                   const char *const *enis, size_t n_enis,
                                    struct ds *reason, void *aux);
 void admission_set_filter(struct admission *, admission_filter_func *,
                           void *aux);

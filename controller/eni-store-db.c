@@ -101,6 +101,7 @@ eni_from_row__(const struct tetherrec_eni *r)
     e->source_dest_check = r->source_dest_check;
     e->description = nullable_xstrdup(r->description);
     e->vm_uuid = nullable_xstrdup(r->vm_uuid);
+    e->cpu = nullable_xstrdup(r->cpu);
     e->state = state_from_string__(r->state);
     e->host = nullable_xstrdup(r->host);
     e->ofport = r->ofport;
@@ -193,8 +194,11 @@ load__(struct eni_store *s)
 
 /* --- Writing rows -------------------------------------------------------- */
 
+/* 'has_cpu': the server's schema has ENI.cpu (1.2.0 on; an older
+ * database, not yet converted, has not). */
 static void
-write_eni_api__(const struct tetherrec_eni *row, const struct eni *e)
+write_eni_api__(const struct tetherrec_eni *row, const struct eni *e,
+                bool has_cpu)
 {
     tetherrec_eni_set_mac(row, e->mac);
     tetherrec_eni_set_primary_ipv4(row, e->primary_ipv4);
@@ -207,6 +211,9 @@ write_eni_api__(const struct tetherrec_eni *row, const struct eni *e)
     tetherrec_eni_set_source_dest_check(row, e->source_dest_check);
     tetherrec_eni_set_description(row, e->description);
     tetherrec_eni_set_vm_uuid(row, e->vm_uuid);
+    if (has_cpu) {
+        tetherrec_eni_set_cpu(row, e->cpu);
+    }
     tetherrec_eni_set_updated(row, e->updated);
 }
 
@@ -266,7 +273,14 @@ write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
     const struct tetherrec_eni *er;
     const struct tetherrec_security_group *sgr;
     long long int now = time_wall_msec();
+    bool has_cpu = tetherrec_server_has_eni_table_col_cpu(s->idl);
 
+    if (op->eni && op->eni->cpu && !has_cpu) {
+        *msgp = msg__("ENI %s: this database cannot keep CPU definitions "
+                      "(schema older than 1.2.0: convert it, e.g. with "
+                      "scripts/tether-db.sh start)", op->id);
+        return EINVAL;
+    }
     switch (op->type) {
     case OP_CREATE_ENI:
         if (!op->eni->key) {
@@ -280,7 +294,7 @@ write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
             tetherrec_eni_set_id(new, op->id);
             tetherrec_eni_set_eni_key(new, op->eni->key);
             tetherrec_eni_set_created(new, op->eni->created);
-            write_eni_api__(new, op->eni);
+            write_eni_api__(new, op->eni, has_cpu);
             write_eni_binding__(new, op->eni);
         }                       /* else it committed before a reconnect */
         return 0;
@@ -295,7 +309,7 @@ write_op__(struct eni_store *s, struct ovsdb_idl_txn *txn,
             /* Already gone: deleted before a reconnect. */
         } else if (op->type == OP_UPDATE_ENI) {
             op->eni->updated = now;
-            write_eni_api__(er, op->eni);
+            write_eni_api__(er, op->eni, has_cpu);
         } else {
             tetherrec_eni_delete(er);
         }

@@ -222,6 +222,7 @@ eni_destroy(struct eni *e)
     free_array__(e->security_groups, e->n_security_groups);
     free(e->description);
     free(e->vm_uuid);
+    free(e->cpu);
     free(e->host);
     free(e->dest_host);
     free(e);
@@ -245,6 +246,7 @@ eni_clone(const struct eni *e)
                                      e->n_security_groups);
     c->description = dup__(e->description);
     c->vm_uuid = dup__(e->vm_uuid);
+    c->cpu = dup__(e->cpu);
     c->host = dup__(e->host);
     c->dest_host = dup__(e->dest_host);
     return c;
@@ -316,6 +318,9 @@ eni_check(const struct eni *e)
     }
     if (e->vm_uuid && !tether_valid_uuid(e->vm_uuid)) {
         return msg__("vm_uuid: \"%s\" is not a UUID", e->vm_uuid);
+    }
+    if (e->cpu && strlen(e->cpu) > ENI_CPU_MAX) {
+        return msg__("cpu: longer than %d characters", ENI_CPU_MAX);
     }
     return NULL;
 }

@@ -19,6 +19,9 @@
 /* Largest VNI a Geneve or VXLAN header carries. */
 #define ENI_VNI_MAX 0xffffffu
 
+/* Longest CPU definition an ENI carries. */
+#define ENI_CPU_MAX 16384
+
 /* --- Security groups ------------------------------------------------------ */
 
 enum sg_direction {
@@ -96,6 +99,12 @@ struct eni {
 
     /* Attachment, set through the API (attach/detach). */
     char *vm_uuid;              /* NULL when detached */
+
+    /* The VM's CPU definition, for migration admission: a libvirt <cpu>
+     * element in its normalized form (lib/cpu-xml.h cpu_xml_format()), or
+     * NULL for the default, host-passthrough (the VM may use everything
+     * its host has).  Set through the API, which checks it. */
+    char *cpu;
 
     /* Binding, learned from the agents' VIF reports. */
     enum eni_state state;

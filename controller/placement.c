@@ -12,6 +12,8 @@
 #include "controller/cpu-features.h"
 #include "controller/eni.h"
 #include "controller/host-registry.h"
+#include "controller/libvirt-cpu.h"
+#include "lib/cpu-xml.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -34,6 +36,9 @@ struct placement {
     struct eni_store *store;
     struct admission *adm;
     struct cpu_features *cpu;
+    struct libvirt_cpu *libvirt;        /* CPU models, baseline models */
+    struct shash vm_cpus;               /* ENI id -> struct cpu_xml: the
+                                         * ENIs with a CPU definition */
     struct eni_store_observer next;     /* the chained observer */
     struct shash evacuations;           /* host -> evacuation */
     struct admission_store *db;         /* NULL: in memory only */
@@ -48,8 +53,7 @@ struct pending_reply {
     struct json *reply;                 /* NULL: none */
 };
 
-static bool cpu_filter__(const char *src, const char *dst, struct ds *reason,
-                         void *p_);
+static admission_filter_func cpu_filter__;
 static admission_store_load_func load_row__;
 
 struct placement *
@@ -59,6 +63,8 @@ placement_create(struct host_registry *hosts, const char *db_remote)
     p->hosts = hosts;
     p->adm = admission_create();
     p->cpu = cpu_features_create();
+    p->libvirt = libvirt_cpu_create(NULL);
+    shash_init(&p->vm_cpus);
     shash_init(&p->evacuations);
     admission_set_filter(p->adm, cpu_filter__, p);
     if (db_remote) {
@@ -85,6 +91,12 @@ placement_destroy(struct placement *p)
             evacuation_free__(n->data);
         }
         shash_destroy(&p->evacuations);
+        SHASH_FOR_EACH (n, &p->vm_cpus) {
+            cpu_xml_destroy(n->data);
+            free(n->data);
+        }
+        shash_destroy(&p->vm_cpus);
+        libvirt_cpu_destroy(p->libvirt);
         admission_store_destroy(p->db);
         admission_destroy(p->adm);
         cpu_features_destroy(p->cpu);
@@ -120,11 +132,41 @@ placement_set_store(struct placement *p, struct eni_store *store)
     p->store = store;
 }
 
+/* Keeps 'p->vm_cpus' in step with the CPU definition of ENI 'id', 'xml'
+ * (NULL: none). */
+static void
+set_vm_cpu__(struct placement *p, const char *id, const char *xml)
+{
+    struct cpu_xml *def = shash_find_and_delete(&p->vm_cpus, id);
+    if (def) {
+        cpu_xml_destroy(def);
+        free(def);
+    }
+    if (xml) {
+        char *err = NULL;
+        def = xmalloc(sizeof *def);
+        if (cpu_xml_parse(xml, def, &err)) {
+            shash_add(&p->vm_cpus, id, def);
+        } else {
+            /* Only the API writes it, after checking it. */
+            VLOG_WARN("ENI %s: stored CPU definition unreadable (%s); its "
+                      "VM is judged as host-passthrough", id, err);
+            free(err);
+            free(def);
+        }
+    }
+}
+
 static void
 placement_eni_changed__(const struct eni *old, const struct eni *new,
                         void *p_)
 {
     struct placement *p = p_;
+    if (new && (!old || !nullable_string_is_equal(old->cpu, new->cpu))) {
+        set_vm_cpu__(p, new->id, new->cpu);
+    } else if (!new && old) {
+        set_vm_cpu__(p, old->id, NULL);
+    }
     if (new) {
         bool wired = eni_is_wired(new);
         admission_set_eni(p->adm, new->id, new->vm_uuid,
@@ -176,25 +218,131 @@ sync_hosts__(struct placement *p)
     }
 }
 
-/* A VM may use every feature of the host it runs on (host-model and
- * host-passthrough CPUs): a destination must have them all. */
+/* Stores in 'out' the features a VM with CPU definition 'def' may use
+ * when it runs on 'src' (NULL: unknown).  A custom model is expanded by
+ * libvirt; if it cannot be (libvirt unavailable), the VM is judged by what
+ * its host has, as a host-passthrough VM.  Returns false if nothing can be
+ * said ('out' empty). */
 static bool
-cpu_filter__(const char *src, const char *dst, struct ds *reason, void *p_)
+vm_flags__(struct placement *p, const struct cpu_xml *def, const char *src,
+           struct sset *out)
+{
+    const struct sset *src_flags = src ? cpu_features_flags(p->cpu, src)
+                                       : NULL;
+    const struct sset *model_flags = NULL;
+
+    if (def->mode == CPU_XML_CUSTOM && def->model) {
+        char *err = NULL;
+        if (libvirt_cpu_model_flags(p->libvirt, def->model, &model_flags,
+                                    &err)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+            VLOG_WARN_RL(&rl, "CPU model %s cannot be expanded (%s): the VM "
+                         "is judged by its host's CPU", def->model, err);
+            free(err);
+            static const struct cpu_xml passthrough = {
+                .mode = CPU_XML_HOST_PASSTHROUGH,
+            };
+            def = &passthrough;
+        }
+    }
+    return cpu_features_vm_flags(def, model_flags, src_flags, out);
+}
+
+/* The features the VM of ENIs 'enis' may use into 'out', and a
+ * description of its CPU definition into 'what' (empty: host-passthrough,
+ * the default).  The definition is on whichever of its ENIs carry one; if
+ * several do, the VM may use what any of them allows.  Returns false if
+ * that cannot be known. */
+static bool
+unit_flags__(struct placement *p, const char *const *enis, size_t n,
+             const char *src, struct sset *out, struct ds *what)
+{
+    struct sset one = SSET_INITIALIZER(&one);
+    bool any = false, ok = true;
+
+    sset_clear(out);
+    for (size_t i = 0; i < n && ok; i++) {
+        const struct cpu_xml *def = shash_find_data(&p->vm_cpus, enis[i]);
+        if (def) {
+            if (!any) {
+                ds_put_format(what, "%s", cpu_xml_mode_to_string(def->mode));
+                if (def->model) {
+                    ds_put_format(what, " %s", def->model);
+                }
+                ds_put_format(what, " on %s", enis[i]);
+            }
+            any = true;
+            ok = vm_flags__(p, def, src, &one);
+            const char *f;
+            SSET_FOR_EACH (f, &one) {
+                sset_add(out, f);
+            }
+        }
+    }
+    if (!any) {
+        static const struct cpu_xml passthrough = {
+            .mode = CPU_XML_HOST_PASSTHROUGH,
+        };
+        ok = vm_flags__(p, &passthrough, src, out);
+    }
+    sset_destroy(&one);
+    return ok;
+}
+
+/* A VM may use what its CPU definition allows (by default, host-
+ * passthrough: every feature of the host it runs on): a destination must
+ * have all of it. */
+static bool
+cpu_filter__(const char *src, const char *dst, const char *const *enis,
+             size_t n_enis, struct ds *reason, void *p_)
 {
     struct placement *p = p_;
-    const struct sset *flags = cpu_features_flags(p->cpu, src);
+    struct sset want = SSET_INITIALIZER(&want);
     struct sset missing = SSET_INITIALIZER(&missing);
+    struct ds what = DS_EMPTY_INITIALIZER;
     bool ok = true;
 
-    if (flags && cpu_features_missing(p->cpu, flags, dst, &missing)
+    if (unit_flags__(p, enis, n_enis, src, &want, &what)
+        && cpu_features_missing(p->cpu, &want, dst, &missing)
         && !sset_is_empty(&missing)) {
-        ds_put_format(reason, "host %s's CPU lacks features the VM may use "
-                      "(it runs on %s): ", dst, src);
+        if (what.length) {
+            ds_put_format(reason, "host %s's CPU lacks features the VM's CPU "
+                          "definition (%s) requires: ", dst, ds_cstr(&what));
+        } else {
+            ds_put_format(reason, "host %s's CPU lacks features the VM may "
+                          "use (it runs on %s): ", dst, src);
+        }
         cpu_features_format(&missing, reason);
         ok = false;
     }
+    ds_destroy(&what);
+    sset_destroy(&want);
     sset_destroy(&missing);
     return ok;
+}
+
+int
+placement_check_cpu(void *p_, const char *xml, char **normalizedp,
+                    char **errp)
+{
+    struct placement *p = p_;
+    struct cpu_xml def;
+
+    if (!cpu_xml_parse(xml, &def, errp)) {
+        return 400;
+    }
+    int status = 0;
+    if (def.mode == CPU_XML_CUSTOM && def.model) {
+        const struct sset *flags;
+        int error = libvirt_cpu_model_flags(p->libvirt, def.model, &flags,
+                                            errp);
+        status = !error ? 0 : error == EINVAL ? 400 : 503;
+    }
+    if (!status) {
+        *normalizedp = cpu_xml_format(&def);
+    }
+    cpu_xml_destroy(&def);
+    return status;
 }
 
 /* --- Durability ------------------------------------------------------------
@@ -623,8 +771,22 @@ cpu_baseline__(struct placement *p, const char *domain, struct json **replyp)
     struct sset partial = SSET_INITIALIZER(&partial);
     size_t n_hosts = cpu_features_baseline(p->cpu, hosts, n, &common,
                                            &partial);
+
+    /* libvirt names the model; without it, the generic one. */
     struct ds xml = DS_EMPTY_INITIALIZER;
-    cpu_features_to_libvirt_xml(NULL, &common, &partial, &xml);
+    char *err = NULL;
+    if (n_hosts && !libvirt_cpu_baseline_xml(p->libvirt, &common, &partial,
+                                             &xml, &err)) {
+        /* done */
+    } else {
+        if (err) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_INFO_RL(&rl, "CPU baseline as libvirt XML: the generic "
+                         "model (%s)", err);
+        }
+        cpu_features_to_libvirt_xml(NULL, &common, &partial, &xml);
+    }
+    free(err);
 
     *replyp = json_object_create();
     json_object_put(*replyp, "domain", domain ? json_string_create(domain)
@@ -639,42 +801,82 @@ cpu_baseline__(struct placement *p, const char *domain, struct json **replyp)
     return 200;
 }
 
-/* Body: {"host": B, and "flags": [...] or "source_host": A}. */
+/* Body: {"host": B, and "flags": [...] or "source_host": A or "cpu_xml":
+ * "<cpu>..." (with "source_host" for what depends on the host it runs
+ * on: host-passthrough, optional features)}. */
 static int
 cpu_check__(struct placement *p, const struct json *body,
             struct json **replyp)
 {
-    const struct json *host = NULL, *flags = NULL, *src = NULL;
+    const struct json *host = NULL, *flags = NULL, *src = NULL, *xml = NULL;
     if (body && body->type == JSON_OBJECT) {
         host = shash_find_data(json_object(body), "host");
         flags = shash_find_data(json_object(body), "flags");
         src = shash_find_data(json_object(body), "source_host");
+        xml = shash_find_data(json_object(body), "cpu_xml");
     }
     if (!host || host->type != JSON_STRING
         || (flags && flags->type != JSON_ARRAY)
-        || (src && src->type != JSON_STRING) || !flags == !src) {
+        || (src && src->type != JSON_STRING)
+        || (xml && xml->type != JSON_STRING)
+        || (!!flags + !!src + !!xml) < 1 || (flags && (src || xml))) {
         return error__(replyp, 400, "invalid", xstrdup(
-                           "body: {\"host\": ID, and \"flags\": [...] or "
-                           "\"source_host\": ID}"));
+                           "body: {\"host\": ID, and \"flags\": [...], "
+                           "\"source_host\": ID, or \"cpu_xml\": "
+                           "\"<cpu>...</cpu>\" (with \"source_host\" if "
+                           "its CPU depends on it)}"));
     }
+    const char *src_id = src ? json_string(src) : NULL;
+    if (src_id && !cpu_features_flags(p->cpu, src_id)) {
+        return error__(replyp, 404, "not_found", xasprintf(
+                           "host \"%s\" reported no CPU", src_id));
+    }
+
     struct sset want = SSET_INITIALIZER(&want);
     struct sset missing = SSET_INITIALIZER(&missing);
     if (flags) {
         const struct json_array *a = json_array(flags);
         for (size_t i = 0; i < a->n; i++) {
-            if (a->elems[i]->type == JSON_STRING) {
-                sset_add(&want, json_string(a->elems[i]));
+            char name[CPU_NAME_MAX + 1];
+            if (a->elems[i]->type == JSON_STRING
+                && cpu_name_canonical(json_string(a->elems[i]), name,
+                                      sizeof name)) {
+                sset_add(&want, name);
             }
         }
-    } else {
-        const struct sset *f = cpu_features_flags(p->cpu, json_string(src));
-        if (!f) {
-            sset_destroy(&want);
-            return error__(replyp, 404, "not_found", xasprintf(
-                               "host \"%s\" reported no CPU",
-                               json_string(src)));
+    } else if (xml) {
+        struct cpu_xml def;
+        const struct sset *model_flags;
+        char *err = NULL;
+        int status = 0;
+        if (!cpu_xml_parse(json_string(xml), &def, &err)) {
+            status = 400;
+        } else if (def.mode == CPU_XML_CUSTOM && def.model) {
+            int error = libvirt_cpu_model_flags(p->libvirt, def.model,
+                                                &model_flags, &err);
+            status = !error ? 0 : error == EINVAL ? 400 : 503;
         }
-        sset_clone(&want, f);
+        if (status) {
+            cpu_xml_destroy(&def);
+            sset_destroy(&want);
+            char *msg = xasprintf("cpu_xml: %s", err);
+            free(err);
+            return error__(replyp, status, status == 400 ? "invalid"
+                           : "unavailable", msg);
+        }
+        bool ok = vm_flags__(p, &def, src_id, &want);
+        cpu_xml_destroy(&def);
+        if (!ok) {
+            sset_destroy(&want);
+            return error__(replyp, 400, "invalid", xstrdup(
+                               "cpu_xml: this CPU uses what its host has: "
+                               "give source_host"));
+        }
+    } else {
+        const char *f;
+        SSET_FOR_EACH (f, cpu_features_flags(p->cpu, src_id)) {
+            sset_add(&want, f);
+        }
     }
     bool known = cpu_features_missing(p->cpu, &want, json_string(host),
                                       &missing);
@@ -684,6 +886,9 @@ cpu_check__(struct placement *p, const struct json *body,
     json_object_put(*replyp, "compatible",
                     json_boolean_create(known && sset_is_empty(&missing)));
     json_object_put(*replyp, "missing", strings_json__(&missing));
+    if (xml) {
+        json_object_put(*replyp, "vm_features", strings_json__(&want));
+    }
     sset_destroy(&want);
     sset_destroy(&missing);
     return known ? 200 : error__(replyp, 404, "not_found", xasprintf(

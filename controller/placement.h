@@ -2,7 +2,8 @@
  * (admission.h) and the hosts' CPU feature sets (cpu-features.h) in step
  * with the host registry and the ENI store, decides the engine's question
  * "may this PREPARE go ahead?" (must rules, host constraints, CPU features
- * the VM may use: those of its source host), answers the REST API's
+ * the VM may use: what the CPU definition its ENIs carry allows, by
+ * default everything its source host has), answers the REST API's
  * admission endpoints, and follows evacuations in progress.
  *
  * The configuration (domains, groups, rules, host limits, evacuations
@@ -44,6 +45,12 @@ struct eni_store_observer placement_chain_observer(
 /* engine_admit_func (engine.h). */
 bool placement_admit(const struct eni *, const char *dest_host,
                      char **reasonp, void *placement);
+
+/* rest_cpu_checker's 'check' (rest.h): a VM's CPU definition is libvirt
+ * <cpu> XML that lib/cpu-xml.h reads and, if it names a model, a model
+ * libvirt knows (400 if not, 503 if libvirt is unavailable). */
+int placement_check_cpu(void *placement, const char *xml,
+                        char **normalizedp, char **errp);
 
 /* rest_admission_source's handler (rest.h). */
 int placement_rest(void *placement, const char *method, const char *what,

@@ -77,6 +77,32 @@ check_eni__(struct rest_request *r, const struct eni *e)
     return true;
 }
 
+/* Checks and normalizes 'e''s CPU definition if it is new or changed from
+ * 'old''s (NULL: none); replies and returns false if it is refused. */
+static bool
+check_cpu__(struct rest_request *r, struct eni *e, const struct eni *old)
+{
+    const struct rest_cpu_checker *c = &r->server->config.cpu;
+    if (!e->cpu || (old && old->cpu && !strcmp(e->cpu, old->cpu))) {
+        return true;
+    } else if (!c->check) {
+        rest_reply_error(r, 400, "invalid_field", "cpu: CPU definitions "
+                         "need migration admission, which is not enabled");
+        return false;
+    }
+    char *normalized = NULL, *err = NULL;
+    int status = c->check(c->aux, e->cpu, &normalized, &err);
+    if (status) {
+        rest_reply_error(r, status, status == 400 ? "invalid_field"
+                         : "unavailable", "cpu: %s", err);
+        free(err);
+        return false;
+    }
+    free(e->cpu);
+    e->cpu = normalized;
+    return true;
+}
+
 /* Parses the body into 'e' according to 'mode'; replies and returns false
  * on any error. */
 static bool
@@ -146,7 +172,7 @@ rest_eni_create(struct rest_request *r)
     if (!e->mac) {
         e->mac = generate_mac__();
     }
-    if (!check_eni__(r, e)) {
+    if (!check_eni__(r, e) || !check_cpu__(r, e, NULL)) {
         goto out;
     }
     if (eni_store_find_eni(store, e->id)) {
@@ -179,7 +205,8 @@ rest_eni_patch(struct rest_request *r)
     }
 
     struct eni *e = eni_clone(old);
-    if (eni_from_body__(r, e, REST_ENI_PATCH) && check_eni__(r, e)) {
+    if (eni_from_body__(r, e, REST_ENI_PATCH) && check_eni__(r, e)
+        && check_cpu__(r, e, old)) {
         e->updated = time_wall_msec();
         eni_store_update_eni(r->server->config.store, e,
                              rest_wait_store(r, 200, REST_OBJ_ENI, e->id), r);

@@ -177,6 +177,7 @@ rest_eni_to_json(const struct eni *e)
                     json_boolean_create(e->source_dest_check));
     json_object_put(j, "description", string_or_null__(e->description));
     json_object_put(j, "vm_uuid", string_or_null__(e->vm_uuid));
+    json_object_put(j, "cpu", string_or_null__(e->cpu));
 
     json_object_put_string(j, "state", eni_state_to_string(e->state));
     json_object_put(j, "host", string_or_null__(e->host));
@@ -256,6 +257,23 @@ eni_field__(const char *name, const struct json *v, struct eni *e,
                            "/detach to change it");
         }
         return get_string__(name, v, true, &e->vm_uuid, codep);
+    } else if (!strcmp(name, "cpu")) {
+        /* Checked and normalized by the caller (rest-eni.c). */
+        if (v->type == JSON_NULL) {
+            free(e->cpu);
+            e->cpu = NULL;
+            return NULL;
+        } else if (v->type != JSON_STRING) {
+            return invalid__(codep, "cpu: must be a libvirt <cpu> element "
+                             "as a string, or null, not %s",
+                             json_type_to_string(v->type));
+        } else if (strlen(json_string(v)) > ENI_CPU_MAX) {
+            return invalid__(codep, "cpu: longer than %d characters",
+                             ENI_CPU_MAX);
+        }
+        free(e->cpu);
+        e->cpu = xstrdup(json_string(v));
+        return NULL;
     }
 
     for (size_t k = 0; k < ARRAY_SIZE(eni_read_only); k++) {
@@ -500,5 +518,12 @@ rest_host_to_json(const struct host *h, long long int now)
     json_object_put(j, "last_heard_ms_ago",
                     json_integer_create(now - h->last_heard));
     json_object_put(j, "sessions", json_integer_create(h->n_sessions));
+    json_object_put(j, "cpu_model", (h->n_cpu_flags
+                                     ? json_string_create(h->cpu_model
+                                                          ? h->cpu_model
+                                                          : "")
+                                     : json_null_create()));
+    json_object_put(j, "cpu_flags", strings_to_json__(h->cpu_flags,
+                                                      h->n_cpu_flags));
     return j;
 }

@@ -72,6 +72,18 @@ struct rest_admission_source {
     void *aux;
 };
 
+/* Checks a VM's CPU definition, the "cpu" field of an ENI (libvirt <cpu>
+ * XML), when one is created or changed: 'check' returns 0 and stores the
+ * normalized form (malloc()ed) in '*normalizedp', or returns the HTTP
+ * status to refuse it with (400: not a definition tetherd understands,
+ * 503: cannot be checked now) and a malloc()ed message in '*errp'.
+ * Without one, an ENI with a CPU definition is refused. */
+struct rest_cpu_checker {
+    int (*check)(void *aux, const char *xml, char **normalizedp,
+                 char **errp);
+    void *aux;
+};
+
 struct rest_config {
     struct eni_store *store;            /* required */
     struct host_registry *hosts;        /* required */
@@ -85,6 +97,7 @@ struct rest_config {
 
     struct rest_migration_source migrations;    /* optional */
     struct rest_admission_source admission;     /* optional */
+    struct rest_cpu_checker cpu;                /* optional */
 };
 
 /* Starts serving on 'listen' ("IP:PORT" or "[IPv6]:PORT"; port 0 picks a

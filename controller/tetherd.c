@@ -544,6 +544,7 @@ main(int argc, char *argv[])
         .token = o.api_token,
         .migrations = { engine_migrations_json, d.engine },
         .admission = { placement_rest, placement },
+        .cpu = { placement_check_cpu, placement },
         .collect_metrics = tetherd_collect_metrics,
         .metrics_aux = &d,
     };

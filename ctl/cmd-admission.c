@@ -310,8 +310,10 @@ cpu_check_text(const struct json *j)
     free(missing);
 }
 
-/* cpu baseline [DOMAIN] [--libvirt-xml]; cpu check VM_CPU_FLAGS HOST, with
- * VM_CPU_FLAGS comma-separated flags or host:ID for "a VM started on ID". */
+/* cpu baseline [DOMAIN] [--libvirt-xml]; cpu check VM_CPU HOST
+ * [--source=ID], with VM_CPU comma-separated flags, host:ID for "a VM
+ * started on ID", or xml:FILE for a VM with that libvirt <cpu> definition
+ * (started on --source, if its CPU depends on its host). */
 int
 cmd_cpu(const struct ctl *ctl, int argc, char *argv[])
 {
@@ -327,15 +329,42 @@ cmd_cpu(const struct ctl *ctl, int argc, char *argv[])
         return output(ctl, call(ctl, "GET", path, NULL),
                       xml ? libvirt_xml_text : baseline_text);
     } else if (sub && !strcmp(sub, "check")) {
-        need_args(argc, argv, 2, "cpu check VM_CPU_FLAGS|host:ID HOST");
-        struct json *body = json_object_create();
-        if (!strncmp(argv[optind], "host:", 5)) {
-            json_object_put_string(body, "source_host", argv[optind] + 5);
-        } else {
-            json_object_put(body, "flags", words_json(optind + 1, argv,
-                                                      optind));
+        static const char syntax[]
+            = "cpu check FLAG,...|host:ID|xml:FILE HOST [--source=ID]";
+        const char *source = opt_value(argc, argv, optind, "source");
+        const char *ops[2];
+        int n_ops = 0;
+        for (int i = optind; i < argc; i++) {
+            if (strncmp(argv[i], "--source=", 9)) {
+                if (n_ops >= 2) {
+                    usage_error("too many arguments: expected %s", syntax);
+                }
+                ops[n_ops++] = argv[i];
+            }
         }
-        json_object_put_string(body, "host", argv[optind + 1]);
+        if (n_ops != 2) {
+            usage_error("missing arguments: expected %s", syntax);
+        }
+        struct json *body = json_object_create();
+        if (!strncmp(ops[0], "host:", 5)) {
+            if (source) {
+                usage_error("cpu check host:ID: --source is ID");
+            }
+            json_object_put_string(body, "source_host", ops[0] + 5);
+        } else if (!strncmp(ops[0], "xml:", 4)) {
+            json_object_put(body, "cpu_xml", json_string_create_nocopy(
+                                read_file("xml:", ops[0] + 4)));
+            if (source) {
+                json_object_put_string(body, "source_host", source);
+            }
+        } else {
+            if (source) {
+                usage_error("cpu check FLAG,...: no --source");
+            }
+            char *flags[] = { CONST_CAST(char *, ops[0]) };
+            json_object_put(body, "flags", words_json(1, flags, 0));
+        }
+        json_object_put_string(body, "host", ops[1]);
         struct json *j = call(ctl, "POST", "/v1/cpu/check", body);
         const struct json *ok = get(j, "compatible");
         bool compatible = ok && ok->type == JSON_TRUE;

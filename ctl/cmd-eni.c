@@ -34,7 +34,7 @@ eni_detail(const struct json *j)
     static const char *const order[] = {
         "id", "key", "mac", "primary_ipv4", "secondary_ipv4s", "ipv6s", "vni",
         "security_groups", "source_dest_check", "description", "vm_uuid",
-        "state", "host", "ofport", "epoch", "migration", "created", "updated",
+        "cpu", "state", "host", "ofport", "epoch", "migration", "created", "updated",
     };
     print_object(j, order, ARRAY_SIZE(order));
 }
@@ -55,7 +55,8 @@ static struct json *
 eni_body(int argc, char *argv[], bool create)
 {
     enum { OPT_ID = UCHAR_MAX + 1, OPT_MAC, OPT_IP, OPT_IPV6, OPT_VNI,
-           OPT_SG, OPT_DESC, OPT_SDC, OPT_VM, OPT_NO_SG };
+           OPT_SG, OPT_DESC, OPT_SDC, OPT_VM, OPT_NO_SG, OPT_CPU_XML,
+           OPT_NO_CPU };
     static const struct option opts[] = {
         {"id", required_argument, NULL, OPT_ID},
         {"mac", required_argument, NULL, OPT_MAC},
@@ -67,6 +68,8 @@ eni_body(int argc, char *argv[], bool create)
         {"description", required_argument, NULL, OPT_DESC},
         {"source-dest-check", required_argument, NULL, OPT_SDC},
         {"vm", required_argument, NULL, OPT_VM},
+        {"cpu-xml", required_argument, NULL, OPT_CPU_XML},
+        {"no-cpu", no_argument, NULL, OPT_NO_CPU},
         {NULL, 0, NULL, 0},
     };
     struct json *body = json_object_create();
@@ -115,6 +118,13 @@ eni_body(int argc, char *argv[], bool create)
             }
             json_object_put(body, "source_dest_check",
                             json_boolean_create(!strcmp(optarg, "on")));
+            break;
+        case OPT_CPU_XML:
+            json_object_put(body, "cpu", json_string_create_nocopy(
+                                read_file("--cpu-xml", optarg)));
+            break;
+        case OPT_NO_CPU:
+            json_object_put(body, "cpu", json_null_create());
             break;
         case OPT_VM:
             if (!create) {

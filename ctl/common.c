@@ -56,6 +56,28 @@ path_for(const char *collection, const char *id, const char *suffix)
     return ds_steal_cstr(&s);
 }
 
+char *
+read_file(const char *option, const char *name)
+{
+    FILE *f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+    if (!f) {
+        usage_error("%s: %s: %s", option, name, ovs_strerror(errno));
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        ds_put_char(&s, c);
+    }
+    bool error = ferror(f);
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (error) {
+        usage_error("%s: %s: read error", option, name);
+    }
+    return ds_steal_cstr(&s);
+}
+
 long long int
 parse_int(const char *option, const char *s, long long int min,
           long long int max)

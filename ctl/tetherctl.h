@@ -37,6 +37,10 @@ char *path_for(const char *collection, const char *id, const char *suffix);
 long long int parse_int(const char *option, const char *s, long long int min,
                         long long int max);
 
+/* The contents of file 'name' ("-": standard input), or a usage error
+ * naming 'option'; caller frees. */
+char *read_file(const char *option, const char *name);
+
 /* The commands: each parses argv[optind..argc) (optind past the command
  * word) and returns the exit status, or exits itself on an error. */
 int cmd_eni(const struct ctl *, int argc, char *argv[]);

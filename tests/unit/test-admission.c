@@ -275,11 +275,17 @@ test_recommend_follows_load(void **state)
     admission_destroy(a);
 }
 
+/* Refuses hv2; counts in '*aux' the ENIs it was asked about. */
 static bool
-no_avx512__(const char *src, const char *dst, struct ds *reason, void *aux)
+no_avx512__(const char *src, const char *dst, const char *const *enis,
+            size_t n_enis, struct ds *reason, void *aux)
 {
+    size_t *n_asked = aux;
     (void) src;
-    (void) aux;
+    for (size_t i = 0; i < n_enis; i++) {
+        assert_true(!strcmp(enis[i], "eni-1") || !strcmp(enis[i], "eni-2"));
+    }
+    *n_asked = n_enis;
     if (!strcmp(dst, "hv2")) {
         ds_put_cstr(reason, "hv2 lacks avx512f");
         return false;
@@ -294,12 +300,21 @@ test_filter(void **state)
     struct admission *a = make(3);
     char *why;
 
+    size_t n_asked = 0;
+
     admission_set_eni(a, "eni-1", NULL, "hv1", NULL);
-    admission_set_filter(a, no_avx512__, NULL);
+    admission_set_filter(a, no_avx512__, &n_asked);
     assert_false(check(a, "eni-1", "hv2", &why));
     assert_string_equal(why, "hv2 lacks avx512f");
+    assert_int_equal(n_asked, 1);
     free(why);
     assert_true(check(a, "eni-1", "hv3", NULL));
+
+    /* A VM moves as one: the filter is asked about all its ENIs. */
+    admission_set_eni(a, "eni-1", "vm-a", "hv1", NULL);
+    admission_set_eni(a, "eni-2", "vm-a", "hv1", NULL);
+    assert_true(check(a, "eni-2", "hv3", NULL));
+    assert_int_equal(n_asked, 2);
     admission_destroy(a);
 }
 
