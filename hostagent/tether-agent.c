@@ -16,6 +16,7 @@
 #include "dirs.h"
 #include "hostagent/controller-conn.h"
 #include "hostagent/cpuinfo.h"
+#include "hostagent/libvirt-host.h"
 #include "hostagent/local-ovs.h"
 #include "hostagent/qmp.h"
 #include "hostagent/vif-marker.h"
@@ -48,6 +49,7 @@ struct agent_options {
     int qmp_switchover_wait_ms;
     struct controller_conn_tls tls;
     const char *cpu_flags_file;         /* default /proc/cpuinfo */
+    const char *libvirt_uri;            /* NULL: the CPU from the file */
 };
 
 struct agent {
@@ -81,6 +83,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_CERTIFICATE,
         OPT_CA_CERT,
         OPT_CPU_FLAGS_FILE,
+        OPT_LIBVIRT,
         OPT_QMP,
         OPT_QMP_SWITCHOVER_WAIT,
         DAEMON_OPTION_ENUMS,
@@ -107,6 +110,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         {"qmp-switchover-wait", required_argument, NULL,
          OPT_QMP_SWITCHOVER_WAIT},
         {"cpu-flags-file", required_argument, NULL, OPT_CPU_FLAGS_FILE},
+        {"libvirt", required_argument, NULL, OPT_LIBVIRT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -196,6 +200,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
             break;
         case OPT_CPU_FLAGS_FILE:
             o->cpu_flags_file = optarg;
+            break;
+        case OPT_LIBVIRT:
+            o->libvirt_uri = optarg;
             break;
 
         case 'h':
@@ -297,6 +304,10 @@ usage(void)
            "this long (20)\n"
            "  --cpu-flags-file=FILE     CPU model and flags to report "
            "(default /proc/cpuinfo)\n"
+           "  --libvirt=URI             report the CPU libvirt at URI "
+           "sees instead\n"
+           "                            (e.g. qemu:///system; the file if "
+           "unreachable)\n"
            "\nGeneral:\n"
            "  --config=FILE             read options from FILE, one "
            "\"name = value\" a line\n"
@@ -378,6 +389,37 @@ agent_update_controllers(struct agent *a)
     }
 }
 
+/* The host's CPU into 'cpu': libvirt's view with --libvirt, else (or if
+ * libvirt fails) the cpuinfo file's. */
+static void
+read_cpu(const struct agent_options *o, struct cpuinfo *cpu)
+{
+    if (o->libvirt_uri) {
+        char *err = NULL;
+        int error = libvirt_host_cpu(o->libvirt_uri, cpu, &err);
+        if (!error) {
+            VLOG_INFO("%s: CPU \"%s\" with %zu features, as libvirt sees "
+                      "it", o->libvirt_uri, cpu->model, cpu->n_flags);
+            return;
+        }
+        VLOG_WARN("%s; reporting the CPU from the cpuinfo file instead",
+                  err);
+        free(err);
+        cpuinfo_destroy(cpu);
+    }
+
+    const char *cpu_file = o->cpu_flags_file ? o->cpu_flags_file
+                                             : "/proc/cpuinfo";
+    int cpu_error = cpuinfo_read(cpu_file, cpu);
+    if (cpu_error) {
+        VLOG_WARN("%s: %s: the CPU is reported as unknown", cpu_file,
+                  ovs_strerror(cpu_error));
+    } else {
+        VLOG_INFO("%s: CPU \"%s\" with %zu flags", cpu_file, cpu->model,
+                  cpu->n_flags);
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -393,16 +435,7 @@ main(int argc, char *argv[])
     tether_service_start(base, o.unixctl_path);
 
     struct cpuinfo cpu;
-    const char *cpu_file = o.cpu_flags_file ? o.cpu_flags_file
-                                            : "/proc/cpuinfo";
-    int cpu_error = cpuinfo_read(cpu_file, &cpu);
-    if (cpu_error) {
-        VLOG_WARN("%s: %s: the CPU is reported as unknown", cpu_file,
-                  ovs_strerror(cpu_error));
-    } else {
-        VLOG_INFO("%s: CPU \"%s\" with %zu flags", cpu_file, cpu.model,
-                  cpu.n_flags);
-    }
+    read_cpu(&o, &cpu);
     struct agent_identity id = {
         .host_id = o.host_id,
         .hypervisor = o.hypervisor,
