@@ -334,13 +334,17 @@ dc_start_agent(struct dc *dc, int hv)
         xasprintf__("--log-file=%s/agent.log", dir),
         xasprintf__("-vconsole:off"),
         NULL,                   /* --cpu-flags-file, below */
+        NULL,                   /* dc->agent_arg[hv] */
         NULL
     };
     /* A test fakes the host's CPU with a cpuinfo-like file there. */
     char *cpuinfo = xasprintf__("%s/cpuinfo", dir);
+    size_t n = sizeof argv / sizeof *argv - 3;
     if (!access(cpuinfo, R_OK)) {
-        argv[sizeof argv / sizeof *argv - 2]
-            = xasprintf__("--cpu-flags-file=%s", cpuinfo);
+        argv[n++] = xasprintf__("--cpu-flags-file=%s", cpuinfo);
+    }
+    if (dc->agent_arg[hv]) {
+        argv[n++] = xasprintf__("%s", dc->agent_arg[hv]);
     }
     free(cpuinfo);
     char *out = xasprintf__("%s/agent.out", dir);

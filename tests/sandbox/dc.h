@@ -40,6 +40,8 @@ struct dc {
     int n_hvs;
     pid_t tetherd;                  /* 0 if not running */
     pid_t agents[DC_MAX_HVS + 1];   /* by hypervisor number; 0 if stopped */
+    const char *agent_arg[DC_MAX_HVS + 1];  /* one more argument for that
+                                             * agent's next start, or NULL */
     int agent_port, api_port, openflow_port;
     char token[64];
 };

@@ -8,7 +8,17 @@
  * evacuation plan honours every must rule; recommendations follow the
  * hosts as they fill up.  The configuration is durable: everything the API
  * acknowledged is back after a kill -9 of tetherd, and a must rule still
- * refuses. */
+ * refuses.
+ *
+ * A VM's CPU definition (libvirt <cpu> XML on its ENI, models expanded by
+ * the real libvirt) is what admission judges it by: a VM with a custom
+ * model goes where that model's features are, even to a host that lacks
+ * features of the host it runs on, and a definition that requires a
+ * feature the destination lacks is refused naming it -- also after a kill
+ * -9 of tetherd.  A bad definition gets 400 and changes nothing.  An agent
+ * with --libvirt reports libvirt's view of its host CPU (libvirt's test
+ * driver here), or the cpuinfo file's if libvirt is unreachable. */
+#define _GNU_SOURCE 1
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -351,6 +361,199 @@ test_config_survives_kill9(void **state)
     free(out);
 }
 
+/* libvirt's Westmere (cpu_map/x86_Westmere.xml) in /proc/cpuinfo's
+ * names, and vme as every x86-64 host has it. */
+#define WESTMERE "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca " \
+    "cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm pni ssse3 cx16 " \
+    "sse4_1 sse4_2 popcnt aes lahf_lm"
+
+/* Writes 'text' into file 'name' of tetherd's sandbox; returns its path. */
+static char *
+write_file(const char *name, const char *text)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/%s", sandbox_dir(dc->db), name) > 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* "tetherctl 'cmd'" fails with exit status 1 and says 'why'. */
+static void
+ctl_refused(const char *cmd, const char *why)
+{
+    char *out = NULL;
+    int status = dc_ctl(dc, &out, "%s 2>&1", cmd);
+    if (status != 1 || !out || !strstr(out, why)) {
+        fail_msg("tetherctl %s: exit %d, wanted 1 and \"%s\": %s", cmd,
+                 status, why, out ? out : "");
+    }
+    free(out);
+}
+
+static void
+test_vm_cpu_definition(void **state)
+{
+    (void) state;
+    char *out = NULL, *cmd;
+
+    ctl_ok("host maintenance hv3 off");
+    write_cpuinfo(1, WESTMERE " avx avx2 avx512f");
+    write_cpuinfo(2, WESTMERE " avx avx2 avx512f");
+    write_cpuinfo(3, WESTMERE " avx");
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+
+    /* The hosts are Westmeres with AVX: libvirt names the model. */
+    assert_int_equal(dc_ctl(dc, &out, "cpu baseline --libvirt-xml"), 0);
+    assert_non_null(strstr(out, "<model fallback='forbid'>Westmere</model>\n"
+                            "  <feature policy='require' name='avx'/>\n"));
+    assert_non_null(strstr(out, "<feature policy='disable' "
+                                "name='avx512f'/>"));
+    free(out);
+
+    /* Bad definitions: 400, the ENI as it was. */
+    char *bad = write_file("bad.xml", "<cpu mode='custom'><model>Westmere"
+                           "</cpu>");
+    char *unknown = write_file("unknown.xml", "<cpu mode='custom'><model>"
+                               "NoSuchModel</model></cpu>");
+    char *policy = write_file("policy.xml", "<cpu><feature policy='maybe' "
+                              "name='avx'/></cpu>");
+    char big[20000];
+    memset(big, ' ', sizeof big);
+    memcpy(big, "<cpu>", 5);
+    strcpy(big + sizeof big - 7, "</cpu>");
+    char *huge = write_file("huge.xml", big);
+    const char *const bads[][2] = {
+        { bad, "malformed XML" }, { unknown, "Unknown CPU model NoSuchModel" },
+        { policy, "unknown policy 'maybe'" },
+        { huge, "cpu: longer than 16384 characters" },
+    };
+    for (size_t i = 0; i < sizeof bads / sizeof *bads; i++) {
+        assert_true(asprintf(&cmd, "eni update eni-mv --cpu-xml=%s",
+                             bads[i][0]) > 0);
+        ctl_refused(cmd, bads[i][1]);
+        free(cmd);
+    }
+    expect_json("eni show eni-mv", (const char *[]) { "\"cpu\": null", NULL },
+                NULL);
+    assert_true(asprintf(&cmd, "cpu check xml:%s hv3", unknown) > 0);
+    ctl_refused(cmd, "Unknown CPU model NoSuchModel");
+    free(cmd);
+
+    /* A Westmere VM that requires AVX-512: hv3 lacks it. */
+    char *avx512 = write_file("avx512.xml",
+                              "<cpu mode='custom' match='exact'>\n"
+                              "  <model fallback='forbid'>Westmere</model>\n"
+                              "  <feature policy='require' name='avx'/>\n"
+                              "  <feature policy='require' name='avx512f'/>\n"
+                              "</cpu>\n");
+    assert_true(asprintf(&cmd, "eni update eni-mv --cpu-xml=%s", avx512) > 0);
+    ctl_ok(cmd);
+    free(cmd);
+    assert_true(asprintf(&cmd, "cpu check xml:%s hv3", avx512) > 0);
+    assert_int_equal(dc_ctl(dc, &out, "%s", cmd), 1);
+    assert_non_null(strstr(out, "incompatible: missing avx512f"));
+    free(out);
+    free(cmd);
+    expect_refused(3, "host hv3's CPU lacks features the VM's CPU "
+                   "definition (custom Westmere on eni-mv) requires: "
+                   "avx512f");
+
+    /* Durable: the same after kill -9 of tetherd. */
+    dc_stop_tetherd(dc, 9);
+    assert_int_equal(dc_start_tetherd(dc, NULL), 0);
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+    expect_json("eni show eni-mv",
+                (const char *[]) { "name='avx512f'", "Westmere", NULL },
+                NULL);
+    expect_refused(3, "requires: avx512f");
+
+    /* A Westmere VM with AVX and without SSE4.2: it runs on hv2, which has
+     * AVX2 and AVX-512 that hv3 lacks, yet may go to hv3. */
+    char *avx = write_file("avx.xml",
+                           "<cpu mode='custom' match='exact'>\n"
+                           "  <model fallback='forbid'>Westmere</model>\n"
+                           "  <feature policy='require' name='avx'/>\n"
+                           "  <feature policy='disable' name='sse4.2'/>\n"
+                           "</cpu>\n");
+    assert_true(asprintf(&cmd, "eni update eni-mv --cpu-xml=%s", avx) > 0);
+    ctl_ok(cmd);
+    free(cmd);
+    assert_true(asprintf(&cmd, "--format=json cpu check xml:%s hv3", avx)
+                > 0);
+    assert_int_equal(dc_ctl(dc, &out, "%s", cmd), 0);
+    assert_non_null(strstr(out, "\"compatible\": true"));
+    assert_null(strstr(out, "\"sse4_2\""));   /* disabled: not needed */
+    assert_non_null(strstr(out, "\"avx\""));
+    free(out);
+    free(cmd);
+    assert_int_equal(dc_ctl(dc, &out, "cpu check host:hv2 hv3"), 1);
+    assert_non_null(strstr(out, "missing avx2,avx512f"));
+    free(out);
+    assert_int_equal(vm_migrate(mv, 3, 50, 50, VM_MIGRATE_OK, NULL), 0);
+    assert_true(dc_wait_bound(dc, "eni-mv", 3, WAIT_MS));
+    assert_int_equal(vm_migrate(mv, 2, 50, 50, VM_MIGRATE_OK, NULL), 0);
+    assert_true(dc_wait_bound(dc, "eni-mv", 2, WAIT_MS));
+
+    /* Back to the default: host-passthrough, hv3 refused again. */
+    ctl_ok("eni update eni-mv --no-cpu");
+    expect_refused(3, "lacks features the VM may use (it runs on hv2): "
+                   "avx2 avx512f");
+
+    free(bad);
+    free(unknown);
+    free(policy);
+    free(huge);
+    free(avx512);
+    free(avx);
+}
+
+/* tether-agent --libvirt: what libvirt says reaches tetherd; if libvirt is
+ * unreachable, the cpuinfo file's CPU does. */
+static void
+test_agent_libvirt_cpu(void **state)
+{
+    (void) state;
+
+    /* libvirt's test driver: an i686 host CPU with features pae, nonpae
+     * and no model. */
+    dc->agent_arg[1] = "--libvirt=test:///default";
+    dc_stop_agent(dc, 1, 15);
+    assert_int_equal(dc_start_agent(dc, 1), 0);
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    expect_json("host show hv1",
+                (const char *[]) { "\"cpu_flags\": [\n    \"pae\",\n"
+                                   "    \"nonpae\"]",
+                                   "\"cpu_model\": \"\"", NULL },
+                (const char *[]) { "Fake CPU", NULL });
+
+    /* Unreachable: the file, and a warning. */
+    dc->agent_arg[1] = "--libvirt=nosuchdriver:///x";
+    dc_stop_agent(dc, 1, 15);
+    assert_int_equal(dc_start_agent(dc, 1), 0);
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+    expect_json("host show hv1",
+                (const char *[]) { "\"cpu_model\": \"Fake CPU 1\"",
+                                   "\"avx512f\"", NULL },
+                (const char *[]) { "nonpae", NULL });
+    char *out = NULL;
+    sandbox_run(fabric_hv(dc->fabric, 1), &out, "grep -c 'reporting the "
+                "CPU from the cpuinfo file instead' %s/agent.log",
+                sandbox_dir(fabric_hv(dc->fabric, 1)));
+    assert_non_null(out);
+    assert_true(atoi(out) >= 1);
+    free(out);
+
+    dc->agent_arg[1] = NULL;
+    dc_stop_agent(dc, 1, 15);
+    assert_int_equal(dc_start_agent(dc, 1), 0);
+    assert_true(dc_wait_hosts_connected(dc, WAIT_MS));
+}
+
 int
 main(void)
 {
@@ -360,6 +563,8 @@ main(void)
         cmocka_unit_test(test_recommendation_follows_load),
         cmocka_unit_test(test_cpu_incompatible_refused),
         cmocka_unit_test(test_config_survives_kill9),
+        cmocka_unit_test(test_vm_cpu_definition),
+        cmocka_unit_test(test_agent_libvirt_cpu),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
