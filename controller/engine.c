@@ -440,6 +440,9 @@ engine_defer_commit__(struct engine *e, const struct eni *eni,
         return false;
     }
     if (eni->phase != ENI_MIG_ACTIVATED) {
+        /* Applying the activation replaces 'eni' (and what 'b' points
+         * into) in the store. */
+        char *id = xstrdup(eni->id);
         struct eni_binding act;
         binding_current(eni, &act);
         act.phase = ENI_MIG_ACTIVATED;
@@ -447,7 +450,8 @@ engine_defer_commit__(struct engine *e, const struct eni *eni,
         act.epoch = eni->epoch + 1;
         engine_apply__(e, eni, &act, BINDING_EV_ACTIVATE,
                        "completed before activation was seen");
-        m = engine_find_migration(e, eni->id);
+        m = engine_find_migration(e, id);
+        free(id);
     } else if (m->activate_round <= physical_confirmed_round(e->physical)) {
         return false;
     }
@@ -465,10 +469,19 @@ engine_apply__(struct engine *e, const struct eni *eni,
 {
     char labels[64];
 
-    if (engine_defer_commit__(e, eni, b, ev)) {
-        VLOG_INFO("eni %s: commit (%s) waits until every host delivers to "
-                  "%s", eni->id, why, eni->dest_host);
-        return;
+    if (ev == BINDING_EV_COMMIT && eni->state == ENI_MIGRATING) {
+        char *id = xstrdup(eni->id);
+        char *dest = xstrdup(eni->dest_host ? eni->dest_host : "");
+        bool deferred = engine_defer_commit__(e, eni, b, ev);
+        if (deferred) {
+            VLOG_INFO("eni %s: commit (%s) waits until every host delivers "
+                      "to %s", id, why, dest);
+        }
+        free(id);
+        free(dest);
+        if (deferred) {
+            return;
+        }
     }
 
     VLOG_INFO("eni %s: %s: %s%s%s -> %s%s%s ofport %d%s%s%s, epoch "

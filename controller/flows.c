@@ -201,18 +201,36 @@ put_tunnel_output__(struct ds *s, const struct flows_host *self,
     }
 }
 
-/* Appends to 's' the tee of a frame for 'e''s source VIF to the relay
- * port, if 'e' migrates through it and 'host' is its source. */
+/* Appends to 's' what the source host of 'e', migrating through its relay,
+ * does with a frame it delivers to the source VIF besides delivering it
+ * (flows.h): before the pause, a copy to the relay port; from the pause on,
+ * a copy straight to the destination ('from_tunnel': the frame came in
+ * through the tunnel port, which it may only leave by with in_port
+ * cleared). */
 static void
-put_relay_tee__(struct ds *s, const struct eni *e,
-                const struct flows_host *host, const struct flows_ctx *ctx)
+put_source_copy__(struct ds *s, const struct eni *e,
+                  const struct flows_host *host, const struct flows_ctx *ctx,
+                  bool from_tunnel)
 {
     int32_t relay = eni_relay_port__(e, ctx);
 
-    if (relay && !strcmp(e->host, host->id)) {
+    if (!relay || strcmp(e->host, host->id)) {
+        return;
+    }
+    if (e->phase == ENI_MIG_PREPARED) {
         ds_put_format(s, "push_vlan:0x8100,set_field:%#"PRIx32"->vlan_vid,"
                       "output:%"PRId32",pop_vlan,",
                       (uint32_t) e->ofport | 0x1000, relay);
+    } else {
+        size_t start = s->length;
+        if (from_tunnel) {
+            ds_put_cstr(s, "set_field:0->in_port,");
+        }
+        size_t with = s->length;
+        put_tunnel_output__(s, host, ctx, e->dest_host, e->vni);
+        if (s->length == with) {
+            ds_truncate(s, start);
+        }
     }
 }
 
@@ -569,7 +587,7 @@ eni_forward__(struct flow_table *ft, uint64_t c, const struct eni *e,
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(t[i].host, host->id)) {
             if (t[i].ofport == e->ofport) {
-                put_relay_tee__(&s, e, host, ctx);
+                put_source_copy__(&s, e, host, ctx, false);
             }
             put_local_output__(&s, t[i].ofport);
         }
@@ -598,7 +616,7 @@ flows_add_eni_main(struct flow_table *ft, const struct flows_host *host,
     if (port > 0) {
         struct ds tee = DS_EMPTY_INITIALIZER;
         if (port == e->ofport) {
-            put_relay_tee__(&tee, e, host, ctx);
+            put_source_copy__(&tee, e, host, ctx, true);
         }
         eni_classify__(ft, c, e, host, port);
         eni_port_security__(ft, c, e, port, ip4, n_ip4, &ip6);

@@ -148,11 +148,14 @@ class OvsdbConn:
                     raise Error('ovsdb: %s' % msg['error'])
                 return res
 
-    def set_marker(self, iface, value):
-        muts = [['external_ids', 'delete', ['set', ['tether-migration']]]]
+    def set_marker(self, iface, value, paused_at=None):
+        muts = [['external_ids', 'delete',
+                 ['set', ['tether-migration', 'tether-paused-at']]]]
         if value is not None:
-            muts.append(['external_ids', 'insert',
-                         ['map', [['tether-migration', value]]]])
+            kv = [['tether-migration', value]]
+            if paused_at is not None:
+                kv.append(['tether-paused-at', '%.6f' % paused_at])
+            muts.append(['external_ids', 'insert', ['map', kv]])
         r = self.transact({'op': 'mutate', 'table': 'Interface',
                            'where': [['name', '==', iface]],
                            'mutations': muts})
@@ -176,15 +179,17 @@ class Hypervisor:
         self.vifs = {}
         self.db = None
 
-    def marker(self, iface, value):
-        """Sets (or with None removes) external_ids:tether-migration."""
+    def marker(self, iface, value, paused_at=None):
+        """Sets (or with None removes) external_ids:tether-migration, with
+        tether-paused-at (Unix time) if given, as QEMU's STOP event carries
+        the time of the pause."""
         if self.db is None:
             self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
         try:
-            self.db.set_marker(iface, value)
+            self.db.set_marker(iface, value, paused_at)
         except (OSError, ValueError):
             self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
-            self.db.set_marker(iface, value)
+            self.db.set_marker(iface, value, paused_at)
 
     def env(self):
         e = dict(os.environ)
@@ -560,7 +565,8 @@ class DataCenter:
         self.mark('pause ' + vm.name)
         vm.pause()
         self.nic(vm, src).signal(sig_.SIGSTOP)
-        shv.marker(vm.vif, 'paused')
+        paused_at = time.time()
+        shv.marker(vm.vif, 'paused', paused_at)
         self.mark('paused marked ' + vm.name)
         if 'paused' in hooks:
             hooks['paused']()
