@@ -248,12 +248,14 @@ vm_flags__(struct placement *p, const struct cpu_xml *def, const char *src,
     return cpu_features_vm_flags(def, model_flags, src_flags, out);
 }
 
-/* The features the VM of ENIs 'enis' may use into 'out', and a
- * description of its CPU definition into 'what' (empty: host-passthrough,
- * the default).  The definition is on whichever of its ENIs carry one; if
- * several do, the VM may use what any of them allows.  Returns false if
- * that cannot be known. */
-static bool
+/* The features the VM of ENIs 'enis' may use: its source host's
+ * (host-passthrough, the default: returned as they are, since admission
+ * asks this for every candidate host), or computed into 'out'.  Appends a
+ * description of its CPU definition to 'what' (nothing for the default).
+ * The definition is on whichever of its ENIs carry one; if several do, the
+ * VM may use what any of them allows.  Returns NULL if that cannot be
+ * known. */
+static const struct sset *
 unit_flags__(struct placement *p, const char *const *enis, size_t n,
              const char *src, struct sset *out, struct ds *what)
 {
@@ -279,14 +281,11 @@ unit_flags__(struct placement *p, const char *const *enis, size_t n,
             }
         }
     }
-    if (!any) {
-        static const struct cpu_xml passthrough = {
-            .mode = CPU_XML_HOST_PASSTHROUGH,
-        };
-        ok = vm_flags__(p, &passthrough, src, out);
-    }
     sset_destroy(&one);
-    return ok;
+    if (!any) {
+        return cpu_features_flags(p->cpu, src);
+    }
+    return ok ? out : NULL;
 }
 
 /* A VM may use what its CPU definition allows (by default, host-
@@ -297,13 +296,14 @@ cpu_filter__(const char *src, const char *dst, const char *const *enis,
              size_t n_enis, struct ds *reason, void *p_)
 {
     struct placement *p = p_;
-    struct sset want = SSET_INITIALIZER(&want);
+    struct sset buf = SSET_INITIALIZER(&buf);
     struct sset missing = SSET_INITIALIZER(&missing);
     struct ds what = DS_EMPTY_INITIALIZER;
     bool ok = true;
 
-    if (unit_flags__(p, enis, n_enis, src, &want, &what)
-        && cpu_features_missing(p->cpu, &want, dst, &missing)
+    const struct sset *want = unit_flags__(p, enis, n_enis, src, &buf,
+                                           &what);
+    if (want && cpu_features_missing(p->cpu, want, dst, &missing)
         && !sset_is_empty(&missing)) {
         if (what.length) {
             ds_put_format(reason, "host %s's CPU lacks features the VM's CPU "
@@ -316,7 +316,7 @@ cpu_filter__(const char *src, const char *dst, const char *const *enis,
         ok = false;
     }
     ds_destroy(&what);
-    sset_destroy(&want);
+    sset_destroy(&buf);
     sset_destroy(&missing);
     return ok;
 }
