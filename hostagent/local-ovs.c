@@ -39,6 +39,7 @@ struct local_ovs {
 struct marker_txn {
     char *eni_id;
     char *value;                        /* NULL: remove the key */
+    char *paused_at;                    /* tether-paused-at, or NULL */
     struct ovsdb_idl_txn *txn;          /* NULL: to write (again) */
     long long int started;              /* time_msec() of the request */
 };
@@ -167,6 +168,7 @@ local_ovs_destroy(struct local_ovs *lo)
         }
         free(m->eni_id);
         free(m->value);
+        free(m->paused_at);
     }
     free(lo->markers);
     bridge_setup_destroy(lo->setup);
@@ -320,6 +322,13 @@ marker_start__(struct local_ovs *lo, struct marker_txn *m)
         ovsrec_interface_update_external_ids_delkey(iface,
                                                     "tether-migration");
     }
+    if (m->paused_at) {
+        ovsrec_interface_update_external_ids_setkey(iface, "tether-paused-at",
+                                                    m->paused_at);
+    } else {
+        ovsrec_interface_update_external_ids_delkey(iface,
+                                                    "tether-paused-at");
+    }
     /* Sent now; the status arrives in a later local_ovs_run(). */
     ovsdb_idl_txn_commit(m->txn);
     return true;
@@ -327,13 +336,15 @@ marker_start__(struct local_ovs *lo, struct marker_txn *m)
 
 bool
 local_ovs_set_marker(struct local_ovs *lo, const char *eni_id,
-                     const char *value)
+                     const char *value, double paused_at)
 {
     lo->markers = xrealloc(lo->markers,
                            (lo->n_markers + 1) * sizeof *lo->markers);
     struct marker_txn *m = &lo->markers[lo->n_markers];
     m->eni_id = xstrdup(eni_id);
     m->value = nullable_strdup(value);
+    m->paused_at = (value && paused_at > 0
+                    ? xasprintf("%.6f", paused_at) : NULL);
     m->txn = NULL;
     m->started = time_msec();
     if (!marker_start__(lo, m)) {
@@ -341,7 +352,22 @@ local_ovs_set_marker(struct local_ovs *lo, const char *eni_id,
                   lo->cfg.bridge, value ? value : "(none)");
         free(m->eni_id);
         free(m->value);
+        free(m->paused_at);
         return false;
+    }
+    if (lo->relay && value && !strcmp(value, "paused")) {
+        /* Our own hypervisor backend: relay now, not once the database
+         * echoes the marker back. */
+        size_t n;
+        const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (!strcmp(vifs[i]->eni_id, eni_id) && vifs[i]->ofport > 0) {
+                struct vif_info v = *vifs[i];
+                v.paused_at = m->paused_at ? m->paused_at : (char *) "";
+                relay_start(lo->relay, v.ofport, paused_at_ns__(&v));
+            }
+        }
+        free(vifs);
     }
     lo->n_markers++;
     return true;
@@ -386,6 +412,7 @@ local_ovs_run_markers__(struct local_ovs *lo)
 drop:
         free(m->eni_id);
         free(m->value);
+        free(m->paused_at);
         lo->markers[i] = lo->markers[--lo->n_markers];
     }
 }

@@ -49,13 +49,14 @@ void local_ovs_get_bridge(const struct local_ovs *, uint64_t *datapath_id,
                           int32_t *tunnel_ofport, int32_t *relay_ofport);
 
 /* Writes the migration phase marker external_ids:tether-migration=value
- * ('value' NULL: removes the key) on the VIF of ENI 'eni_id' on the
- * bridge, in its own OVSDB transaction, as a hypervisor backend does
- * (hostagent/qmp.c).  Returns false if this host has no VIF for the ENI.
+ * ('value' NULL: removes the key), with tether-paused-at='paused_at' (Unix
+ * seconds) if that is positive (else without it), on the VIF of ENI
+ * 'eni_id' on the bridge, in its own OVSDB transaction, as a hypervisor
+ * backend does (hostagent/qmp.c); "paused" also starts the relay at once.  Returns false if this host has no VIF for the ENI.
  * The transaction completes in later local_ovs_run() calls; a failed one is
  * logged and retried once the connection is back. */
 bool local_ovs_set_marker(struct local_ovs *, const char *eni_id,
-                          const char *value);
+                          const char *value, double paused_at);
 
 bool local_ovs_is_connected(const struct local_ovs *);
 size_t local_ovs_n_vifs(const struct local_ovs *);

@@ -274,11 +274,37 @@ conn_flush__(struct qmp_conn *c)
 }
 
 static void
-set_marker__(struct qmp_backend *qb, struct qmp_conn *c, const char *value)
+set_marker_at__(struct qmp_backend *qb, struct qmp_conn *c,
+                const char *value, double paused_at)
 {
     VLOG_INFO("ENI %s: QEMU migration phase -> tether-migration=%s",
               c->eni_id, value ? value : "(removed)");
-    qb->marker_cb(c->eni_id, value, qb->aux);
+    qb->marker_cb(c->eni_id, value, paused_at, qb->aux);
+}
+
+static void
+set_marker__(struct qmp_backend *qb, struct qmp_conn *c, const char *value)
+{
+    set_marker_at__(qb, c, value, 0);
+}
+
+/* The time of a QMP event ("timestamp": {"seconds", "microseconds"}), Unix
+ * seconds, or 0. */
+static double
+event_time__(const struct shash *o)
+{
+    const struct json *ts = shash_find_data(o, "timestamp");
+    if (!ts || ts->type != JSON_OBJECT) {
+        return 0;
+    }
+    const struct json *sec = shash_find_data(json_object(ts), "seconds");
+    const struct json *usec = shash_find_data(json_object(ts),
+                                              "microseconds");
+    if (!sec || sec->type != JSON_INTEGER || !usec
+        || usec->type != JSON_INTEGER) {
+        return 0;
+    }
+    return json_integer(sec) + json_integer(usec) / 1e6;
 }
 
 static void
@@ -324,7 +350,7 @@ handle_migration__(struct qmp_backend *qb, struct qmp_conn *c,
 
 static void
 handle_event__(struct qmp_backend *qb, struct qmp_conn *c, const char *event,
-               const struct json *data)
+               const struct json *data, double time)
 {
     if (!strcmp(event, "MIGRATION")) {
         const struct json *st = (data && data->type == JSON_OBJECT
@@ -339,7 +365,9 @@ handle_event__(struct qmp_backend *qb, struct qmp_conn *c, const char *event,
         VLOG_INFO("ENI %s: QEMU STOP%s", c->eni_id,
                   c->migrating ? " (migrating)" : "");
         if (!c->incoming && c->migrating && !c->paused_marked) {
-            set_marker__(qb, c, "paused");
+            /* QEMU stamps STOP after the vCPUs and the NIC's queue
+             * stopped: the agent's relay sends on what arrived since. */
+            set_marker_at__(qb, c, "paused", time);
             c->paused_marked = true;
         }
     } else if (!strcmp(event, "RESUME")) {
@@ -401,7 +429,8 @@ handle_message__(struct qmp_backend *qb, struct qmp_conn *c,
         conn_send__(c, "{\"execute\":\"query-status\",\"id\":\"status\"}");
         conn_send__(c, "{\"execute\":\"query-migrate\",\"id\":\"migrate\"}");
     } else if (ev && ev->type == JSON_STRING) {
-        handle_event__(qb, c, json_string(ev), shash_find_data(o, "data"));
+        handle_event__(qb, c, json_string(ev), shash_find_data(o, "data"),
+                       event_time__(o));
     } else if (id && id->type == JSON_STRING && shash_find(o, "return")) {
         handle_return__(qb, c, json_string(id), shash_find_data(o, "return"));
     } else if (shash_find(o, "error")) {

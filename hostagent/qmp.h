@@ -8,9 +8,10 @@
 #include <stdbool.h>
 
 /* Called to set (or with 'value' NULL, remove) the tether-migration marker
- * of ENI 'eni_id''s VIF on this host. */
+ * of ENI 'eni_id''s VIF on this host; 'paused_at' is the time of QEMU's STOP
+ * (Unix time, seconds) for "paused", else 0. */
 typedef void qmp_marker_func(const char *eni_id, const char *value,
-                             void *aux);
+                             double paused_at, void *aux);
 
 /* 'switchover_wait_ms': how long a source QEMU held in "pre-switchover"
  * (QEMU's pause-before-switchover capability, set by whoever starts the

@@ -360,10 +360,11 @@ agent_refusal_cb(const char *eni_id, const char *reason, void *a_)
 }
 
 static void
-agent_qmp_marker_cb(const char *eni_id, const char *value, void *a_)
+agent_qmp_marker_cb(const char *eni_id, const char *value, double paused_at,
+                    void *a_)
 {
     struct agent *a = a_;
-    local_ovs_set_marker(a->ovs, eni_id, value);
+    local_ovs_set_marker(a->ovs, eni_id, value, paused_at);
 }
 
 static void
