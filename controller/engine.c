@@ -238,8 +238,13 @@ engine_wait(struct engine *e)
     struct engine_migration *m;
     uint64_t confirmed = physical_confirmed_round(e->physical);
     HMAP_FOR_EACH (m, node, &e->migrations) {
-        if (m->commit_pending && m->activate_round <= confirmed) {
-            poll_immediate_wake();
+        if (m->commit_pending) {
+            if (m->activate_round <= confirmed) {
+                poll_immediate_wake();
+            } else {
+                /* A bridge that was away holds it back for a while. */
+                poll_timer_wait(100);
+            }
         }
     }
     if (!e->opts.migration_timeout_ms) {
@@ -437,7 +442,12 @@ engine_defer_commit__(struct engine *e, const struct eni *eni,
     }
     struct engine_migration *m = engine_find_migration(e, eni->id);
     if (!m) {
-        return false;
+        /* A migration tetherd found in its database after a restart. */
+        m = xzalloc(sizeof *m);
+        m->eni_id = xstrdup(eni->id);
+        m->started = m->phase_started = time_msec();
+        m->phase = eni->phase;
+        hmap_insert(&e->migrations, &m->node, hash_string(eni->id, 0));
     }
     if (eni->phase != ENI_MIG_ACTIVATED) {
         /* Applying the activation replaces 'eni' (and what 'b' points

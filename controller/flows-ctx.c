@@ -274,6 +274,7 @@ fc_host_get__(struct flows_ctx *ctx, const char *id)
     if (!h) {
         h = xzalloc(sizeof *h);
         hmap_init(&h->enis);
+        h->relay_ofport = -1;
         shash_add(&ctx->hosts, id, h);
     }
     return h;
@@ -789,7 +790,7 @@ flows_ctx_host_relay(const struct flows_ctx *ctx, const char *host)
 {
     const struct fc_host *h = host ? shash_find_data(&ctx->hosts, host)
                                    : NULL;
-    return h ? h->relay_ofport : 0;
+    return h ? h->relay_ofport : -1;
 }
 
 void

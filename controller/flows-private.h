@@ -25,7 +25,7 @@ struct fc_ref {
 /* A host: its tunnel IP and the ENIs with a VIF on it. */
 struct fc_host {
     char *ip;                   /* NULL if not known yet */
-    int32_t relay_ofport;       /* 0: no relay port (yet) */
+    int32_t relay_ofport;       /* 0: none, -1: not reported yet */
     struct hmap enis;           /* struct fc_ref */
 };
 

@@ -128,9 +128,10 @@ struct flows_target {
 };
 
 /* The ofport of the relay port on 'e''s source host if 'e' migrates
- * through it (flows.h), else 0. */
+ * through it (flows.h), 0 if it does not, -1 if the source host has not
+ * said whether it has a relay port (after a restart of tetherd). */
 static int32_t
-eni_relay_port__(const struct eni *e, const struct flows_ctx *ctx)
+eni_relay_state__(const struct eni *e, const struct flows_ctx *ctx)
 {
     if (!flows_ctx_relay_enabled(ctx)
         || e->state != ENI_MIGRATING || !e->host || !e->dest_host
@@ -147,6 +148,13 @@ eni_relay_port__(const struct eni *e, const struct flows_ctx *ctx)
     default:
         return 0;
     }
+}
+
+static int32_t
+eni_relay_port__(const struct eni *e, const struct flows_ctx *ctx)
+{
+    int32_t relay = eni_relay_state__(e, ctx);
+    return relay > 0 ? relay : 0;
 }
 
 /* Stores in 't' the VIFs that traffic to 'e' from anywhere but the tunnel
@@ -168,8 +176,10 @@ eni_targets__(const struct eni *e, const struct flows_ctx *ctx,
     switch (e->phase) {
     case ENI_MIG_SWITCHOVER:
         t[0] = src;
-        if (eni_relay_port__(e, ctx)) {
-            return 1;           /* the source relays (flows.h) */
+        if (eni_relay_state__(e, ctx)) {
+            /* The source relays (flows.h); while it has not said whether
+             * it can (tetherd restarted), both would risk duplicates. */
+            return 1;
         }
         t[1] = dst;
         return 2;

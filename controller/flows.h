@@ -198,8 +198,10 @@ void flows_ctx_set_host(struct flows_ctx *, const char *host, const char *ip,
                         struct flows_work *);
 const char *flows_ctx_host_ip(const struct flows_ctx *, const char *host);
 
-/* Sets the ofport of 'host''s migration relay port (0: none).  The flows of
- * the ENIs with a VIF there change ('work', may be NULL). */
+/* Sets the ofport of 'host''s migration relay port (0: none; -1, the
+ * default: not reported yet, which keeps remote hosts on the source during
+ * a switchover, as a relay would).  The flows of the ENIs with a VIF there
+ * change ('work', may be NULL). */
 void flows_ctx_set_host_relay(struct flows_ctx *, const char *host,
                               int32_t relay_ofport, struct flows_work *);
 int32_t flows_ctx_host_relay(const struct flows_ctx *, const char *host);

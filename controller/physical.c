@@ -36,6 +36,12 @@ struct physical_host {
     bool full_pending;              /* compute the whole table when ready */
     bool dirty;                     /* desired changed since last commit */
 
+    /* A round that had changes for this host while its bridge was not
+     * connected (0: none): the round is not confirmed here until the bridge
+     * is back and reconciled, or SKIPPED_WAIT_MS have passed. */
+    uint64_t skipped_round;
+    long long int skipped_at;
+
     /* physical_run() visits only the hosts on these lists, not all of them
      * (1,000 at data-center scale) at every round: */
     struct ovs_list full_node;      /* in 'full_check' if 'in_full_check' */
@@ -57,6 +63,10 @@ struct physical_round {
 
 #define SWITCHOVER_SAMPLES 1024
 
+/* How long a bridge that was away may hold back the confirmation of the
+ * rounds it missed (a host that stays away must not block commits). */
+#define SKIPPED_WAIT_MS 5000
+
 struct physical {
     struct of_server *ofs;
     struct flows_ctx *ctx;
@@ -70,6 +80,7 @@ struct physical {
                                      * oldest first */
     uint64_t round_seq;             /* the last round's sequence number */
     bool want_round;                /* someone waits for the next round */
+    size_t n_skipped;               /* hosts with a 'skipped_round' */
     unsigned int pending_tags;      /* for the round being gathered */
     bool ready;                     /* physical_set_ready() called */
     double switchover_ms[SWITCHOVER_SAMPLES];   /* ring of the last ones */
@@ -239,14 +250,33 @@ physical_remove_sg(struct physical *p, const char *id)
     physical_changed__(p);
 }
 
+/* 'h' misses the round being gathered (its bridge is away or not yet
+ * reconciled). */
+static void
+physical_skip__(struct physical *p, struct physical_host *h)
+{
+    if (!h->skipped_round) {
+        p->n_skipped++;
+        h->skipped_at = time_msec();
+    }
+    h->skipped_round = p->round_seq + 1;
+    p->want_round = true;
+}
+
 static struct flow_table *
 table_for(const char *host, struct flows_host *fh, void *p_)
 {
     struct physical *p = p_;
     struct physical_host *h = physical_find_host(p, host);
 
-    if (!h || !host_ready(h) || h->full_pending) {
-        return NULL;            /* its full computation covers this */
+    if (!h) {
+        return NULL;
+    }
+    if (!host_ready(h) || h->full_pending) {
+        /* Its full computation covers this, once its bridge is back; until
+         * then it keeps older flows, which the round must wait for. */
+        physical_skip__(p, h);
+        return NULL;
     }
     fh->id = h->id;
     fh->tunnel_ofport = h->tunnel_ofport;
@@ -369,10 +399,13 @@ physical_run(struct physical *p)
     /* Commit every host whose desired table changed, as one round. */
     struct physical_host **dirty = NULL;
     size_t n_dirty = 0, allocated = 0;
+    bool skipped = false;
     LIST_FOR_EACH_POP (h, dirty_node, &p->dirty_hosts) {
         h->dirty = false;
         if (!of_switch_is_connected(h->sw)) {
             /* Its connection reconciles desired against what it has. */
+            physical_skip__(p, h);
+            skipped = true;
             continue;
         }
         if (n_dirty >= allocated) {
@@ -398,7 +431,7 @@ physical_run(struct physical *p)
             of_switch_commit(dirty[i]->sw, commit_cb, r);
         }
         commit_cb(NULL, 0, r);
-    } else if (p->want_round) {
+    } else if (p->want_round || skipped) {
         /* Nothing to send: the round that was waited for is empty, and
          * confirmed as soon as the rounds before it are. */
         p->round_seq++;
@@ -417,15 +450,35 @@ physical_next_round(struct physical *p)
 }
 
 uint64_t
-physical_confirmed_round(const struct physical *p)
+physical_confirmed_round(struct physical *p)
 {
-    if (ovs_list_is_empty(&p->rounds)) {
-        return p->round_seq;
+    uint64_t confirmed = p->round_seq;
+    if (!ovs_list_is_empty(&p->rounds)) {
+        const struct physical_round *oldest
+            = CONTAINER_OF(ovs_list_front(&p->rounds), struct physical_round,
+                           node);
+        confirmed = oldest->seq - 1;
     }
-    const struct physical_round *oldest
-        = CONTAINER_OF(ovs_list_front(&p->rounds), struct physical_round,
-                       node);
-    return oldest->seq - 1;
+
+    /* Bridges that missed a round while disconnected. */
+    if (p->n_skipped) {
+        long long int now = time_msec();
+        struct physical_host *h;
+        HMAP_FOR_EACH (h, node, &p->hosts) {
+            if (!h->skipped_round) {
+                continue;
+            }
+            if ((host_ready(h) && of_switch_is_connected(h->sw)
+                 && !h->full_pending && of_switch_is_idle(h->sw))
+                || now - h->skipped_at >= SKIPPED_WAIT_MS) {
+                h->skipped_round = 0;
+                p->n_skipped--;
+            } else if (h->skipped_round - 1 < confirmed) {
+                confirmed = h->skipped_round - 1;
+            }
+        }
+    }
+    return confirmed;
 }
 
 void

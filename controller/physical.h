@@ -61,10 +61,11 @@ void physical_tag_round(struct physical *, enum physical_tag);
 /* Rounds are numbered from 1.  The number of the round that will carry the
  * changes made so far (the next physical_run() makes one, if need be an
  * empty one), and the highest number such that it and every round before it
- * are confirmed on every switch they were sent to (a switch that was not
- * connected is reconciled when it connects, outside of rounds). */
+ * are confirmed on every switch they were for: a bridge that was not
+ * connected when a round had changes for it counts once it is back and
+ * reconciled (or after 5 s: a host that stays away holds nothing back). */
 uint64_t physical_next_round(struct physical *);
-uint64_t physical_confirmed_round(const struct physical *);
+uint64_t physical_confirmed_round(struct physical *);
 
 /* The host whose bridge 'sw' is, or NULL. */
 const char *physical_host_of_switch(const struct physical *,

@@ -166,6 +166,8 @@ setup(void **state)
         struct flows_host h = { host_ids[i], TUN };
         flows_host_base(w->ft[i], &h);
         flows_ctx_set_host(w->ctx, host_ids[i], host_ips[i], w->work);
+        /* No relay ports (test_migration_relay adds one). */
+        flows_ctx_set_host_relay(w->ctx, host_ids[i], 0, w->work);
     }
     struct security_group *sg = mk_sg_web();
     flows_ctx_set_sg(w->ctx, sg, w->work);
@@ -264,6 +266,11 @@ assert_flow__(const struct flow_table *ft, const char *pieces,
               const char *file, int line)
 {
     if (!count_flows(ft, pieces)) {
+        /* What there is instead: the flows with its first piece. */
+        char *first = xstrdup(pieces);
+        first[strcspn(first, ";")] = '\0';
+        dump(ft, first);
+        free(first);
         print_error("no flow with \"%s\"\n", pieces);
         _fail(file, line);
     }
@@ -575,6 +582,104 @@ test_migration_phases(void **state)
     eni_destroy(b);
 }
 
+/* B migrates from hv2:1 to hv3:7 through hv2's relay port (50). */
+static void
+test_migration_relay(void **state)
+{
+    struct world *w = *state;
+    struct flow_table *hv1 = ft_of(state, "hv1");
+    struct flow_table *hv2 = ft_of(state, "hv2");
+    struct flow_table *hv3 = ft_of(state, "hv3");
+    struct eni *b = eni_clone(flows_ctx_find_eni(w->ctx, 2));
+    const char *tee = "push_vlan:0x8100;output:50,strip_vlan";
+
+    flows_ctx_set_host_relay(w->ctx, "hv2", 50, w->work);
+    b->state = ENI_MIGRATING;
+    b->phase = ENI_MIG_PREPARED;
+    b->dest_host = xstrdup("hv3");
+    b->dest_ofport = 7;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    sync_world(w);
+
+    /* PREPARED: the source tees what it delivers to B's VIF (from the
+     * tunnel and from its own VIFs) to the relay port tagged VLAN 1, and
+     * sends what comes back tagged 1 to hv3. */
+    assert_flow(hv2, "table=45,;dl_dst=" MAC_B ";push_vlan:0x8100;"
+                "output:50,strip_vlan;0x1->reg7");
+    assert_flow(hv2, "table=40,;dl_dst=" MAC_B ";output:50,strip_vlan;"
+                "0x1->reg7");
+    assert_flow(hv2, "table=0,;in_port=50,dl_vlan=1;strip_vlan;"
+                "192.168.0.3->tun_dst");
+    assert_no_flow(hv1, tee);
+    assert_no_flow(hv3, tee);
+    assert_flow(hv1, "table=40,;dl_dst=" MAC_B ";192.168.0.2->tun_dst");
+
+    /* SWITCHOVER: remote hosts stay on the source, which forwards to the
+     * destination itself (a frame from the tunnel with in_port cleared). */
+    b->phase = ENI_MIG_SWITCHOVER;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    sync_world(w);
+    assert_flow(hv1, "table=40,;dl_dst=" MAC_B ";192.168.0.2->tun_dst");
+    assert_no_flow(hv1, "table=40,;dl_dst=" MAC_B ";192.168.0.3->tun_dst");
+    assert_flow(hv3, "table=40,;dl_dst=" MAC_B ";192.168.0.2->tun_dst");
+    assert_no_flow(hv3, "table=40,;dl_dst=" MAC_B ";0x7->reg7");
+    assert_flow(hv2, "table=45,;dl_dst=" MAC_B ";0->in_port;"
+                "192.168.0.3->tun_dst;0x1->reg7");
+    assert_flow(hv2, "table=40,;dl_dst=" MAC_B ";192.168.0.3->tun_dst;"
+                "0x1->reg7");
+    assert_no_flow(hv2, tee);
+    assert_flow(hv2, "table=0,;in_port=50,dl_vlan=1;strip_vlan");
+
+    /* A source that has not said whether it has a relay port (tetherd
+     * restarted): remote hosts stay on it; one that has none: both. */
+    flows_ctx_set_host_relay(w->ctx, "hv2", -1, w->work);
+    sync_world(w);
+    assert_no_flow(hv1, "table=40,;dl_dst=" MAC_B ";192.168.0.3->tun_dst");
+    flows_ctx_set_host_relay(w->ctx, "hv2", 0, w->work);
+    sync_world(w);
+    assert_flow(hv1, "table=40,;dl_dst=" MAC_B ";"
+                "192.168.0.2->tun_dst;192.168.0.3->tun_dst");
+    assert_no_flow(hv2, "in_port=50");
+    flows_ctx_set_host_relay(w->ctx, "hv2", 50, w->work);
+
+    /* ACTIVATED: remote hosts to the destination; stragglers that reach
+     * the source still go on to it. */
+    b->phase = ENI_MIG_ACTIVATED;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    sync_world(w);
+    assert_flow(hv1, "table=40,;dl_dst=" MAC_B ";192.168.0.3->tun_dst");
+    assert_flow(hv2, "table=45,;dl_dst=" MAC_B ";0->in_port;"
+                "192.168.0.3->tun_dst");
+
+    /* Commit: nothing of the relay is left. */
+    b->state = ENI_BOUND;
+    b->phase = ENI_MIG_NONE;
+    free(b->host);
+    b->host = b->dest_host;
+    b->ofport = 7;
+    b->dest_host = NULL;
+    b->dest_ofport = -1;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    sync_world(w);
+    assert_no_flow(hv2, "in_port=50");
+    assert_no_flow(hv2, tee);
+
+    /* Break-before-make: no relay at all. */
+    flows_ctx_set_relay(w->ctx, false);
+    b->state = ENI_MIGRATING;
+    b->phase = ENI_MIG_PREPARED;
+    free(b->host);
+    b->host = xstrdup("hv2");
+    b->ofport = 1;
+    b->dest_host = xstrdup("hv3");
+    b->dest_ofport = 7;
+    flows_ctx_set_eni(w->ctx, b, w->work);
+    sync_world(w);
+    assert_no_flow(hv2, tee);
+    assert_no_flow(hv2, "in_port=50");
+    eni_destroy(b);
+}
+
 /* A phase change touches one ENI's flows on the hosts of its VNI. */
 static void
 test_work_is_bounded(void **state)
@@ -739,6 +844,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_phases,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_relay, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_work_is_bounded,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic,
