@@ -45,6 +45,7 @@ struct engine_migration {
      * other host delivers to the destination.  The round that carried
      * ACTIVATED (0: none yet), and whether a commit waits for it. */
     uint64_t activate_round;
+    long long int activate_confirmed;   /* when seen confirmed, or 0 */
     bool commit_pending;
 };
 
@@ -174,6 +175,27 @@ engine_packet_in(struct engine *e, struct of_switch *sw,
 }
 
 /* Rolls back migrations stuck before activation past the time limit. */
+/* How long after every bridge confirmed ACTIVATED the source's flows
+ * stay: a bridge's datapath keeps forwarding by its cached flows until
+ * its revalidators have caught up with the new table. */
+#define STRAGGLER_MS 100
+
+/* True if 'm''s activation is confirmed on every bridge, long enough ago
+ * for the source's flows to go. */
+static bool
+engine_activation_settled__(struct engine *e OVS_UNUSED,
+                            struct engine_migration *m, uint64_t confirmed)
+{
+    if (!m->activate_round || m->activate_round > confirmed) {
+        return false;
+    }
+    long long int now = time_msec();
+    if (!m->activate_confirmed) {
+        m->activate_confirmed = now;
+    }
+    return now - m->activate_confirmed >= STRAGGLER_MS;
+}
+
 static void
 engine_run_commits__(struct engine *e)
 {
@@ -181,7 +203,8 @@ engine_run_commits__(struct engine *e)
     struct engine_migration *m;
 
     HMAP_FOR_EACH_SAFE (m, node, &e->migrations) {
-        if (!m->commit_pending || m->activate_round > confirmed) {
+        if (!m->commit_pending || !engine_activation_settled__(e, m,
+                                                                confirmed)) {
             continue;
         }
         m->commit_pending = false;
@@ -238,13 +261,15 @@ engine_wait(struct engine *e)
     struct engine_migration *m;
     uint64_t confirmed = physical_confirmed_round(e->physical);
     HMAP_FOR_EACH (m, node, &e->migrations) {
-        if (m->commit_pending) {
-            if (m->activate_round <= confirmed) {
-                poll_immediate_wake();
-            } else {
-                /* A bridge that was away holds it back for a while. */
-                poll_timer_wait(100);
-            }
+        if (!m->commit_pending) {
+            continue;
+        } else if (m->activate_confirmed) {
+            poll_timer_wait_until(m->activate_confirmed + STRAGGLER_MS);
+        } else if (m->activate_round <= confirmed) {
+            poll_immediate_wake();
+        } else {
+            /* A bridge that was away holds it back for a while. */
+            poll_timer_wait(100);
         }
     }
     if (!e->opts.migration_timeout_ms) {
@@ -424,6 +449,7 @@ engine_track_migration__(struct engine *e, const struct eni *eni,
     }
     if (m && ev == BINDING_EV_ACTIVATE) {
         m->activate_round = physical_next_round(e->physical);
+        m->activate_confirmed = 0;
     }
 }
 
@@ -462,7 +488,8 @@ engine_defer_commit__(struct engine *e, const struct eni *eni,
                        "completed before activation was seen");
         m = engine_find_migration(e, id);
         free(id);
-    } else if (m->activate_round <= physical_confirmed_round(e->physical)) {
+    } else if (engine_activation_settled__(
+                   e, m, physical_confirmed_round(e->physical))) {
         return false;
     }
     if (m) {

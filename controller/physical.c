@@ -255,11 +255,12 @@ physical_remove_sg(struct physical *p, const char *id)
 static void
 physical_skip__(struct physical *p, struct physical_host *h)
 {
+    /* The earliest round it missed: its reconciliation covers them all. */
     if (!h->skipped_round) {
         p->n_skipped++;
         h->skipped_at = time_msec();
+        h->skipped_round = p->round_seq + 1;
     }
-    h->skipped_round = p->round_seq + 1;
     p->want_round = true;
 }
 

@@ -22,6 +22,17 @@
  * switchover window" (from the pause to SWITCH_BUDGET_MS after the marker
  * was committed), which is what tether achieved before the relay.
  *
+ * One tolerance, for the sandbox itself: on the dummy datapath the relay
+ * port and the VM's port are two unix streams that ovs-vswitchd writes one
+ * after the other, and the agent stamps a frame when it reads it, not when
+ * the VM's copy was queued (a real internal port has kernel timestamps
+ * taken as the bridge writes both copies).  A frame the bridge writes just
+ * as the VM pauses can thus be stamped before the pause by the relay and
+ * reach the VM's queue after it (ovs-vswitchd writes one frame per stream
+ * and main-loop iteration, so the skew can exceed one probe interval).  So
+ * at most EDGE_MAX probes per pause, sent within EDGE_MS before the pause
+ * instant, may be lost; anything else, and any duplicate, fails.
+ *
  * Every wait is for a condition with a deadline; the only sleeps are the
  * hypervisor's own timing (pre-copy, stun, RARP schedule) and the traffic
  * before and after a migration. */
@@ -33,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -259,6 +271,12 @@ static int64_t pause_ns, pause_marked_ns;
 static int64_t windows[8][2];
 static size_t n_windows;
 
+/* The pause instants of the running test's migrations, where the one
+ * tolerance of the strict check applies (see the top of the file). */
+static int64_t edges[8][2];
+#define EDGE_MS 5
+#define EDGE_MAX 2
+
 static void MIGRATION_HELPER
 add_window(int64_t paused, int64_t marked)
 {
@@ -267,6 +285,8 @@ add_window(int64_t paused, int64_t marked)
     if (n_windows < 8) {
         windows[n_windows][0] = paused - 1000000;
         windows[n_windows][1] = marked + SWITCH_BUDGET_MS * 1000000LL;
+        edges[n_windows][0] = paused - EDGE_MS * 1000000LL;
+        edges[n_windows][1] = paused + 1000000;
         n_windows++;
     }
 }
@@ -309,6 +329,15 @@ traffic_check(struct traffic *t, int after_ms)
         printf("# the hypervisor's \"paused\" marker committed %.1f ms "
                "after the source stopped\n",
                (pause_marked_ns - pause_ns) / 1e6);
+        struct timespec wall, mono;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        int64_t pause_wall_ms = ((wall.tv_sec * 1000LL + wall.tv_nsec / 1000000)
+                                 - ((mono.tv_sec * 1000000000LL + mono.tv_nsec
+                                     - pause_ns) / 1000000));
+        printf("# the (last) source paused at %lld.%03lld (Unix time)\n",
+               (long long) pause_wall_ms / 1000,
+               (long long) pause_wall_ms % 1000);
         if (t->rin.lost) {
             printf("# peer->vm losses were sent from %+.1f to %+.1f ms of "
                    "the (last) source pause\n",
@@ -328,9 +357,13 @@ traffic_check(struct traffic *t, int after_ms)
     for (size_t i = 0; i < n_windows; i++) {
         windows[i][0] -= late;
         windows[i][1] += late;
+        edges[i][0] -= late < 10000000 ? late : 10000000;
     }
     uint64_t outside = (probe_lost_outside(t->in, windows, n_windows)
                         + probe_lost_outside(t->out, windows, n_windows));
+    uint64_t off_edge = (probe_lost_outside(t->in, edges, n_windows)
+                         + probe_lost_outside(t->out, edges, n_windows));
+    uint64_t lost = t->rin.lost + t->rout.lost;
     probe_destroy(t->in);
     probe_destroy(t->out);
     assert_true(t->rin.sent > 0 && t->rout.sent > 0);
@@ -339,12 +372,20 @@ traffic_check(struct traffic *t, int after_ms)
                  (unsigned long long) t->rin.dup,
                  (unsigned long long) t->rout.dup);
     }
-    if (outside || (zero_loss() && (t->rin.lost || t->rout.lost))) {
+    if (lost && !off_edge && lost <= EDGE_MAX * n_windows) {
+        printf("# %llu probe(s) lost at the instant of a pause (at most %d "
+               "per pause are put down to the sandbox, see the top of the "
+               "file)\n", (unsigned long long) lost, EDGE_MAX);
+    }
+    if (outside
+        || (zero_loss() && (off_edge || lost > EDGE_MAX * n_windows))) {
         fail_msg("lost %llu + %llu (peer->vm + vm->peer), %llu of them "
-                 "outside the switchover window(s)",
+                 "outside the switchover window(s), %llu away from the "
+                 "pause instants",
                  (unsigned long long) t->rin.lost,
                  (unsigned long long) t->rout.lost,
-                 (unsigned long long) outside);
+                 (unsigned long long) outside,
+                 (unsigned long long) off_edge);
     }
 }
 
@@ -714,11 +755,16 @@ test_many(void **state)
     int64_t win[1][2] = { { rep.paused - 1000000 - late,
                             rep.paused_marked + SWITCH_BUDGET_MS * 1000000LL
                             + late } };
-    uint64_t lost = 0, dup = 0, outside = 0;
+    int64_t edge[1][2] = { { rep.paused - EDGE_MS * 1000000LL
+                             - (late < 10000000 ? late : 10000000),
+                             rep.paused + 1000000 } };
+    uint64_t lost = 0, dup = 0, outside = 0, off_edge = 0, over = 0;
     for (size_t i = 0; i < n; i++) {
         struct probe_result r;
         probe_stop(probes[i], DRAIN_MS, &r);
         outside += probe_lost_outside(probes[i], win, 1);
+        off_edge += probe_lost_outside(probes[i], edge, 1);
+        over += r.lost > EDGE_MAX;
         probe_destroy(probes[i]);
         if (r.lost || r.dup) {
             char prefix[32];
@@ -750,7 +796,10 @@ test_many(void **state)
     assert_int_equal(outside, 0);
     assert_int_equal(dup, 0);
     if (zero_loss()) {
-        assert_int_equal(lost, 0);
+        /* At most EDGE_MAX probes per VM at the instant of its pause (see
+         * the top of the file). */
+        assert_int_equal(off_edge, 0);
+        assert_int_equal(over, 0);
     }
 }
 

@@ -28,8 +28,10 @@
  *
  *   - Migration (vm_migrate(), or the steps for many VMs at once):
  *     plug the destination port with tether-migration=incoming (the VM paused
- *     there; its stream connected), pre-copy, pause the source (stop its I/O,
- *     then set tether-migration=paused on the source port), stun, resume on
+ *     there; its stream connected), pre-copy, pause the source (read what
+ *     already reached it, stop its I/O, then set tether-migration=paused
+ *     with tether-paused-at, the time it stopped, on the source port, as
+ *     QEMU's STOP event carries it), stun, resume on
  *     the destination (start its I/O, set tether-migration=activated, send
  *     RARPs at +0, +50, +200, +450, +800 ms as QEMU does), complete (set
  *     tether-migration=completed on the destination, discard the source
