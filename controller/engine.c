@@ -579,8 +579,15 @@ engine_apply__(struct engine *e, const struct eni *eni,
     metrics_counter_add("tether_binding_events_total",
                         "ENI binding changes by kind", labels, 1);
     engine_track_migration__(e, eni, b, ev);
+    char *warm = (ev == BINDING_EV_PREPARE && b->dest_host
+                  ? xstrdup(b->dest_host) : NULL);
+    uint32_t vni = eni->vni;
     eni_store_set_binding(e->store, eni->id, b->state, b->host, b->ofport,
                           b->epoch, b->phase, b->dest_host, b->dest_ofport);
+    if (warm) {
+        physical_warm_tunnels(e->physical, warm, vni);
+        free(warm);
+    }
 }
 
 static void

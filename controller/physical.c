@@ -13,6 +13,8 @@
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -66,6 +68,9 @@ struct physical_round {
 /* How long a bridge that was away may hold back the confirmation of the
  * rounds it missed (a host that stays away must not block commits). */
 #define SKIPPED_WAIT_MS 5000
+
+/* Most hosts a migration's destination warms its tunnels with. */
+#define WARM_MAX_HOSTS 256
 
 struct physical {
     struct of_server *ofs;
@@ -213,6 +218,63 @@ physical_set_host(struct physical *p, const char *id, const char *tunnel_ip,
         h->full_pending = true;
         physical_check_full__(p, h);
         physical_changed__(p);
+    }
+}
+
+/* Sends the warm-up frame from 'from' to 'to' in 'vni'. */
+static void
+physical_warm__(const struct physical_host *from,
+                const struct physical_host *to, uint32_t vni)
+{
+    /* To the zero MAC, which no ENI has: the receiver's table 45 drops
+     * it; a local experimental EtherType. */
+    static const uint8_t frame[60] = { [12] = 0x88, [13] = 0xb5 };
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    enum ofputil_protocol usable;
+    struct ofpact_parse_params pp = {
+        .ofpacts = &ofpacts,
+        .usable_protocols = &usable,
+    };
+    char *actions = xasprintf("set_field:%#"PRIx32"->tun_id,"
+                              "set_field:%s->%s,output:%"PRId32, vni,
+                              to->tunnel_ip,
+                              strchr(to->tunnel_ip, ':') ? "tun_ipv6_dst"
+                                                         : "tun_dst",
+                              from->tunnel_ofport);
+    char *error = ofpacts_parse_actions(actions, &pp);
+    if (error) {
+        VLOG_WARN_RL(&rl, "tunnel warm-up %s: %s", actions, error);
+        free(error);
+    } else {
+        of_switch_packet_out(from->sw, frame, sizeof frame, OFPP_CONTROLLER,
+                             ofpacts.data, ofpacts.size);
+    }
+    free(actions);
+    ofpbuf_uninit(&ofpacts);
+}
+
+void
+physical_warm_tunnels(struct physical *p, const char *dest, uint32_t vni)
+{
+    const struct physical_host *d = physical_find_host(p, dest);
+    if (!d || !host_ready(d) || !d->tunnel_ip
+        || !of_switch_is_connected(d->sw)) {
+        return;
+    }
+    const struct physical_host *h;
+    size_t n = 0;
+    HMAP_FOR_EACH (h, node, &p->hosts) {
+        if (h == d || !host_ready(h) || !h->tunnel_ip
+            || !of_switch_is_connected(h->sw)
+            || !flows_ctx_host_in_vni(p->ctx, h->id, vni)) {
+            continue;
+        }
+        if (++n > WARM_MAX_HOSTS) {
+            break;
+        }
+        physical_warm__(d, h, vni);
+        physical_warm__(h, d, vni);
     }
 }
 

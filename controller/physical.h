@@ -38,6 +38,13 @@ void physical_set_host(struct physical *, const char *host,
 void physical_set_relay(struct physical *, bool enabled);
 
 void physical_set_eni(struct physical *, const struct eni *);
+
+/* A migration to 'dest' in 'vni' is being prepared: sends one frame (that
+ * every receiver drops) through the tunnel from 'dest' to every other host
+ * of 'vni' and back, so that each bridge resolves its underlay neighbour
+ * now rather than drop the VM's first frames after it resumes. */
+void physical_warm_tunnels(struct physical *, const char *dest,
+                           uint32_t vni);
 void physical_remove_eni(struct physical *, uint64_t key);
 void physical_set_sg(struct physical *, const struct security_group *);
 void physical_remove_sg(struct physical *, const char *id);
