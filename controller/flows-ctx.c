@@ -198,7 +198,7 @@ flows_work_apply(const struct flows_work *w, const struct flows_ctx *ctx,
 struct flows_ctx *
 flows_ctx_create(void)
 {
-    struct flows_ctx *ctx = xmalloc(sizeof *ctx);
+    struct flows_ctx *ctx = xzalloc(sizeof *ctx);
     hmap_init(&ctx->enis);
     shash_init(&ctx->hosts);
     hmap_init(&ctx->vnis);
@@ -777,11 +777,13 @@ flows_ctx_set_host_relay(struct flows_ctx *ctx, const char *host,
     }
     h->relay_ofport = relay_ofport;
 
-    /* Only a migration's source uses its relay, but its ENIs' flows on
-     * every host depend on whether it has one. */
+    /* Only the flows of ENIs migrating away from here depend on it (on
+     * every host of their VNI). */
     const struct fc_ref *r;
     HMAP_FOR_EACH (r, node, &h->enis) {
-        fc_eni_work__(ctx, r->eni, w);
+        if (r->eni->state == ENI_MIGRATING) {
+            fc_eni_work__(ctx, r->eni, w);
+        }
     }
 }
 

@@ -463,6 +463,12 @@ setup(void **state OVS_UNUSED)
     flows_ctx_set_host(ctx, "hv1", "192.168.0.1", NULL);
     flows_ctx_set_host(ctx, "hv2", "192.168.0.2", NULL);
     flows_ctx_set_host(ctx, "hv3", "192.168.0.3", NULL);
+    /* No relay ports: a switchover delivers to both hosts (flows.h). */
+    for (int i = 1; i <= 3; i++) {
+        char host[8];
+        snprintf(host, sizeof host, "hv%d", i);
+        flows_ctx_set_host_relay(ctx, host, 0, NULL);
+    }
     put_sg_web();
     put_eni(mk_eni(1, 100, MAC_A, "10.1.0.1", "hv1", 1, "sg-web"));
     put_eni(mk_eni(2, 100, MAC_B, "10.1.0.2", "hv2", 1, "sg-web"));
