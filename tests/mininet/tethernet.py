@@ -564,7 +564,15 @@ class DataCenter:
         # switchover: the source pauses
         self.mark('pause ' + vm.name)
         vm.pause()
-        self.nic(vm, src).signal(sig_.SIGSTOP)
+        nic = self.nic(vm, src)
+        nic.signal(sig_.SIGSTOP)
+        # The pause's time is when the NIC backend no longer reads, as
+        # QEMU stamps STOP after its last tap read: a frame the relay then
+        # sends on cannot have reached the guest too (a backend still
+        # reading after the stamp would duplicate it).
+        deadline = time.monotonic() + 0.2
+        while not is_stopped(nic.p.pid) and time.monotonic() < deadline:
+            pass
         paused_at = time.time()
         shv.marker(vm.vif, 'paused', paused_at)
         self.mark('paused marked ' + vm.name)
