@@ -161,6 +161,7 @@ host_registry_hello(struct host_registry *r, const struct host_hello *hello,
             r->n++;
             strcpy(h->id, hello->id);
             h->tunnel_ofport = -1;
+            h->relay_ofport = -1;       /* until its bridge status */
         }
     } else if (ok) {
         h = r->hosts[idx];

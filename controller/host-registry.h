@@ -29,7 +29,7 @@ struct host {
 
     uint64_t datapath_id;           /* its bridge's, 0 while unknown */
     int32_t tunnel_ofport;          /* -1 while unknown */
-    int32_t relay_ofport;           /* 0 while unknown or none */
+    int32_t relay_ofport;           /* 0 if none, -1 while unknown */
 
     bool connected;
     long long int connected_at;     /* when the current session began */

@@ -37,7 +37,16 @@ struct vm_att {
     bool eof;                   /* ovs-vswitchd closed it (port deleted) */
     size_t rxlen;
     uint8_t rxbuf[2 + FRAME_MAX];
+
+    /* The tap queue of a VM that does not run on this attachment (paused
+     * here, or not started here yet): what arrives waits here, up to
+     * TAP_QUEUE frames (a tap's default txqueuelen), and is read by the VM
+     * when it runs here, or lost with the attachment. */
+    struct frame *held;         /* TAP_QUEUE, allocated on first use */
+    size_t n_held, held_head;
 };
+
+#define TAP_QUEUE 1000
 
 struct vm_sched {
     int64_t t_ns;
@@ -144,12 +153,32 @@ send_frame__(struct vm *vm, const struct frame *f)
     return 0;
 }
 
-/* Reads what is waiting on 'vm''s active stream, handing whole frames to
- * the receive hooks. */
 static void
-read_frames__(struct vm_world *w, struct vm *vm)
+deliver__(struct vm_world *w, struct vm *vm, const struct vm_att *a,
+          const struct frame *f)
 {
-    struct vm_att *a = &vm->att[vm->active];
+    int64_t t = vm_now_ns();
+    for (size_t i = 0; i < w->n_rx_hooks; i++) {
+        w->rx_hooks[i].func(w->rx_hooks[i].aux, vm, a->gen, f, t);
+    }
+}
+
+/* The VM runs on 'a': it reads what waited in its tap queue first. */
+static void
+deliver_held__(struct vm_world *w, struct vm *vm, struct vm_att *a)
+{
+    while (a->n_held) {
+        deliver__(w, vm, a, &a->held[a->held_head]);
+        a->held_head = (a->held_head + 1) % TAP_QUEUE;
+        a->n_held--;
+    }
+}
+
+/* Reads what is waiting on 'vm''s attachment 'a': whole frames go to the
+ * receive hooks if 'deliver', else to the attachment's tap queue. */
+static void
+read_att__(struct vm_world *w, struct vm *vm, struct vm_att *a, bool deliver)
+{
 
     while (a->fd >= 0 && !a->eof) {
         size_t need = (a->rxlen < 2 ? 2 - a->rxlen
@@ -180,20 +209,40 @@ read_frames__(struct vm_world *w, struct vm *vm)
             f.len = a->rxlen - 2;
             memcpy(f.data, a->rxbuf + 2, f.len);
             a->rxlen = 0;
-            int64_t t = vm_now_ns();
-            for (size_t i = 0; i < w->n_rx_hooks; i++) {
-                w->rx_hooks[i].func(w->rx_hooks[i].aux, vm, a->gen, &f, t);
+            if (deliver) {
+                deliver_held__(w, vm, a);
+                deliver__(w, vm, a, &f);
+            } else if (a->n_held < TAP_QUEUE) {
+                if (!a->held) {
+                    a->held = malloc(TAP_QUEUE * sizeof *a->held);
+                    if (!a->held) {
+                        continue;       /* dropped, as by a full queue */
+                    }
+                }
+                a->held[(a->held_head + a->n_held) % TAP_QUEUE] = f;
+                a->n_held++;
             }
         }
     }
+}
+
+/* Reads what is waiting on 'vm''s active stream, handing whole frames to
+ * the receive hooks. */
+static void
+read_frames__(struct vm_world *w, struct vm *vm)
+{
+    struct vm_att *a = &vm->att[vm->active];
+    deliver_held__(w, vm, a);
+    read_att__(w, vm, a, true);
 }
 
 static void *
 world_main__(void *w_)
 {
     struct vm_world *w = w_;
-    struct pollfd fds[VM_MAX];
-    struct vm *fd_vms[VM_MAX];
+    struct pollfd fds[2 * VM_MAX];
+    struct vm *fd_vms[2 * VM_MAX];
+    int fd_att[2 * VM_MAX];
 
     prctl(PR_SET_TIMERSLACK, 1UL);
     /* Real-time priority if allowed (keeps 1 kHz on a loaded machine); the
@@ -226,9 +275,23 @@ world_main__(void *w_)
         size_t n = 0;
         for (size_t i = 0; i < w->n_vms; i++) {
             struct vm *vm = w->vms[i];
+
+            /* Every attachment is read: a running VM's active one by the
+             * VM, the others into their tap queues. */
+            for (int k = 0; k < 2; k++) {
+                struct vm_att *a = &vm->att[k];
+                if (a->fd >= 0 && !a->eof) {
+                    fds[n].fd = a->fd;
+                    fds[n].events = POLLIN;
+                    fds[n].revents = 0;
+                    fd_att[n] = k;
+                    fd_vms[n++] = vm;
+                }
+            }
             if (!vm->running) {
                 continue;
             }
+            deliver_held__(w, vm, &vm->att[vm->active]);
             for (size_t j = 0; j < vm->n_sched; ) {
                 if (vm->sched[j].t_ns <= now) {
                     send_frame__(vm, &vm->sched[j].frame);
@@ -239,13 +302,6 @@ world_main__(void *w_)
                     }
                     j++;
                 }
-            }
-            struct vm_att *a = &vm->att[vm->active];
-            if (a->fd >= 0 && !a->eof) {
-                fds[n].fd = a->fd;
-                fds[n].events = POLLIN;
-                fds[n].revents = 0;
-                fd_vms[n++] = vm;
             }
         }
         unsigned long long change = w->change;
@@ -262,9 +318,10 @@ world_main__(void *w_)
         if (retval > 0 && change == w->change) {
             for (size_t i = 0; i < n; i++) {
                 struct vm *vm = fd_vms[i];
-                if (fds[i].revents && vm->running
-                    && vm->att[vm->active].fd == fds[i].fd) {
-                    read_frames__(w, vm);
+                struct vm_att *a = &vm->att[fd_att[i]];
+                if (fds[i].revents && a->fd == fds[i].fd) {
+                    read_att__(w, vm, a, (vm->running
+                                          && fd_att[i] == vm->active));
                 }
             }
         }
@@ -293,6 +350,7 @@ close_att__(struct vm_att *a)
     if (a->fd >= 0) {
         close(a->fd);
     }
+    free(a->held);              /* its tap queue is lost with it */
     memset(a, 0, sizeof *a);
     a->fd = -1;
 }

@@ -21,10 +21,13 @@
  *     probe senders keep 1 kHz on a loaded machine (probe.h).
  *
  *   - A running VM reads and writes its active attachment.  A paused VM
- *     touches nothing: frames wait in the socket buffer (and behind it in
- *     ovs-vswitchd's queue of 100 frames), exactly as in a paused guest's tap
- *     queue.  Discarding an attachment closes the stream unread: its waiting
- *     frames are lost, as when the source QEMU goes away.
+ *     reads nothing: what reaches any attachment it does not run on waits in
+ *     that attachment's tap queue (1,000 frames, a tap's default
+ *     txqueuelen; the world's thread moves frames there from the stream so
+ *     that a slow test step cannot overflow the socket instead), exactly as
+ *     in a paused guest's tap queue, and is read first when the VM runs
+ *     there.  Discarding an attachment loses its queue, as when the source
+ *     QEMU goes away.
  *
  *   - Migration (vm_migrate(), or the steps for many VMs at once):
  *     plug the destination port with tether-migration=incoming (the VM paused
