@@ -281,6 +281,18 @@ binding_announcement(const struct eni *eni, const char *host, int32_t ofport,
 }
 
 enum binding_verdict
+binding_commit(const struct eni *eni, struct eni_binding *out,
+               enum binding_event *event)
+{
+    binding_current(eni, out);
+    *event = BINDING_EV_NONE;
+    if (eni->state == ENI_MIGRATING && eni->phase == ENI_MIG_ACTIVATED) {
+        return commit__(eni, out, event);
+    }
+    return BINDING_UNCHANGED;
+}
+
+enum binding_verdict
 binding_timeout(const struct eni *eni, struct eni_binding *out,
                 enum binding_event *event)
 {

@@ -105,6 +105,12 @@ enum binding_verdict binding_announcement(const struct eni *eni,
                                           struct eni_binding *out,
                                           enum binding_event *event);
 
+/* The activated migration of 'eni' may commit (tetherd held the commit
+ * until every bridge delivered to the destination): bound there. */
+enum binding_verdict binding_commit(const struct eni *eni,
+                                    struct eni_binding *out,
+                                    enum binding_event *event);
+
 /* The migration of 'eni' is stuck before activation: roll back. */
 enum binding_verdict binding_timeout(const struct eni *eni,
                                      struct eni_binding *out,

@@ -211,18 +211,10 @@ engine_run_commits__(struct engine *e)
         const struct eni *eni = e->store ? eni_store_find_eni(e->store,
                                                               m->eni_id)
                                          : NULL;
-        if (eni && eni->state == ENI_MIGRATING
-            && eni->phase == ENI_MIG_ACTIVATED) {
-            struct eni_binding b;
-            binding_current(eni, &b);
-            b.state = ENI_BOUND;
-            b.host = eni->dest_host;
-            b.ofport = eni->dest_ofport;
-            b.phase = ENI_MIG_NONE;
-            b.dest_host = NULL;
-            b.dest_ofport = -1;
-            b.epoch = eni->epoch + 1;
-            engine_apply__(e, eni, &b, BINDING_EV_COMMIT,
+        struct eni_binding b;
+        enum binding_event ev;
+        if (eni && binding_commit(eni, &b, &ev) == BINDING_CHANGED) {
+            engine_apply__(e, eni, &b, ev,
                            "every host delivers to the destination");
         }
     }
@@ -407,6 +399,18 @@ agent_bridge_status(struct host *h, void *e_)
                       h->tunnel_ofport, h->relay_ofport);
 }
 
+static struct engine_migration *
+engine_add_migration__(struct engine *e, const char *eni_id,
+                       enum eni_migration_phase phase)
+{
+    struct engine_migration *m = xzalloc(sizeof *m);
+    m->eni_id = xstrdup(eni_id);
+    m->started = m->phase_started = time_msec();
+    m->phase = phase;
+    hmap_insert(&e->migrations, &m->node, hash_string(eni_id, 0));
+    return m;
+}
+
 /* Keeps the migration table in step with a change of 'eni' to 'b' and
  * records phase times. */
 static void
@@ -427,11 +431,7 @@ engine_track_migration__(struct engine *e, const struct eni *eni,
         m->phase_started = now;
     }
     if (b->state == ENI_MIGRATING && !m) {
-        m = xzalloc(sizeof *m);
-        m->eni_id = xstrdup(eni->id);
-        m->started = m->phase_started = now;
-        m->phase = b->phase;
-        hmap_insert(&e->migrations, &m->node, hash_string(eni->id, 0));
+        m = engine_add_migration__(e, eni->id, b->phase);
     } else if (b->state != ENI_MIGRATING && m) {
         VLOG_INFO("eni %s: migration %s after %lld ms", eni->id,
                   ev == BINDING_EV_COMMIT ? "committed" : "rolled back",
@@ -469,11 +469,7 @@ engine_defer_commit__(struct engine *e, const struct eni *eni,
     struct engine_migration *m = engine_find_migration(e, eni->id);
     if (!m) {
         /* A migration tetherd found in its database after a restart. */
-        m = xzalloc(sizeof *m);
-        m->eni_id = xstrdup(eni->id);
-        m->started = m->phase_started = time_msec();
-        m->phase = eni->phase;
-        hmap_insert(&e->migrations, &m->node, hash_string(eni->id, 0));
+        m = engine_add_migration__(e, eni->id, eni->phase);
     }
     if (eni->phase != ENI_MIG_ACTIVATED) {
         /* Applying the activation replaces 'eni' (and what 'b' points

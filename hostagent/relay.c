@@ -416,6 +416,21 @@ relay_thread(void *r_)
 
 /* --- The main thread's side -------------------------------------------- */
 
+/* Frees what relay_create() allocated (the thread, eventfd and mutex are
+ * the caller's to undo first). */
+static void
+relay_free__(struct relay *r)
+{
+    for (size_t i = 0; i < RELAY_RING_FRAMES; i++) {
+        free(r->ring[i].data);
+    }
+    free(r->ring);
+    free(r->rxbuf);
+    free(r->stream_path);
+    free(r->ifname);
+    free(r);
+}
+
 struct relay *
 relay_create(const char *ifname, const char *stream_path)
 {
@@ -428,11 +443,7 @@ relay_create(const char *ifname, const char *stream_path)
     r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (r->wake_fd < 0) {
         VLOG_ERR("relay: eventfd: %s", ovs_strerror(errno));
-        free(r->ring);
-        free(r->rxbuf);
-        free(r->stream_path);
-        free(r->ifname);
-        free(r);
+        relay_free__(r);
         return NULL;
     }
     pthread_mutex_init(&r->mutex, NULL);
@@ -441,11 +452,7 @@ relay_create(const char *ifname, const char *stream_path)
         VLOG_ERR("relay: cannot start its thread: %s", ovs_strerror(error));
         close(r->wake_fd);
         pthread_mutex_destroy(&r->mutex);
-        free(r->ring);
-        free(r->rxbuf);
-        free(r->stream_path);
-        free(r->ifname);
-        free(r);
+        relay_free__(r);
         return NULL;
     }
     return r;
@@ -474,14 +481,7 @@ relay_destroy(struct relay *r)
     }
     close(r->wake_fd);
     pthread_mutex_destroy(&r->mutex);
-    for (size_t i = 0; i < RELAY_RING_FRAMES; i++) {
-        free(r->ring[i].data);
-    }
-    free(r->ring);
-    free(r->rxbuf);
-    free(r->stream_path);
-    free(r->ifname);
-    free(r);
+    relay_free__(r);
 }
 
 void
