@@ -517,7 +517,7 @@ engine_apply__(struct engine *e, const struct eni *eni,
         }
     }
 
-    VLOG_INFO("eni %s: %s: %s%s%s -> %s%s%s ofport %d%s%s%s, epoch "
+    VLOG_INFO("eni %s: %s: %s%s%s -> %s%s%s ofport %d%s%s%s%s, epoch "
               "%"PRIu64" -> %"PRIu64" (%s)",
               eni->id, binding_event_to_string(ev),
               eni_state_to_string(eni->state),
@@ -527,7 +527,8 @@ engine_apply__(struct engine *e, const struct eni *eni,
               b->state == ENI_MIGRATING ? ", " : "",
               b->state == ENI_MIGRATING
               ? eni_migration_phase_to_string(b->phase) : "",
-              b->state == ENI_MIGRATING ? (b->dest_host ? " to " : "") : "",
+              b->state == ENI_MIGRATING && b->dest_host ? " to " : "",
+              b->state == ENI_MIGRATING && b->dest_host ? b->dest_host : "",
               eni->epoch, b->epoch, why);
     switch (ev) {
     case BINDING_EV_UNBIND:

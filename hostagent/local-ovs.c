@@ -325,7 +325,7 @@ marker_start__(struct local_ovs *lo, struct marker_txn *m)
     if (m->paused_at) {
         ovsrec_interface_update_external_ids_setkey(iface, "tether-paused-at",
                                                     m->paused_at);
-    } else {
+    } else if (smap_get(&iface->external_ids, "tether-paused-at")) {
         ovsrec_interface_update_external_ids_delkey(iface,
                                                     "tether-paused-at");
     }

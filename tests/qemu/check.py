@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Runs every QEMU test (qtests.py), each in its own ../mininet/run.sh
+"""Runs every QEMU test (qtests.py, lvtests.py), each in its own ../mininet/run.sh
 (private pid, mount and
 network namespaces, hard time limit), prints TAP and a closing line
 'qemu: N passed, M failed'; exits 1 if any failed, 77 (skip) without
@@ -11,15 +11,30 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The test files: QEMU driven over QMP by the test, and QEMU driven by
+# libvirt daemons.
+TEST_FILES = ['qtests.py', 'lvtests.py']
 
 
 def main():
     if os.geteuid() != 0:
         print('1..0 # SKIP qemu tests need root')
         return 77
-    names = sys.argv[1:] or subprocess.check_output(
-        [sys.executable, os.path.join(HERE, 'qtests.py'), 'list'],
-        text=True).split()
+    # Every test file answers 'list'; a test runs from the file that
+    # lists it.
+    where = {}
+    for f in TEST_FILES:
+        path = os.path.join(HERE, f)
+        if os.path.exists(path):
+            for n in subprocess.check_output([sys.executable, path, 'list'],
+                                             text=True).split():
+                where[n] = path
+    names = sys.argv[1:] or list(where)
+    unknown = [n for n in names if n not in where]
+    if unknown:
+        print('check.py: no such test: %s' % ' '.join(unknown),
+              file=sys.stderr)
+        return 2
     limit = os.environ.get('TETHER_QEMU_TIMEOUT', '240')
     print('1..%d' % len(names), flush=True)
     passed = failed = 0
@@ -28,7 +43,7 @@ def main():
         t0 = time.monotonic()
         r = subprocess.run([os.path.join(HERE, '..', 'mininet', 'run.sh'),
                             '--timeout=' + limit,
-                            os.path.join(HERE, 'qtests.py'), name],
+                            where[name], name],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
         for line in r.stdout.splitlines():
