@@ -3,10 +3,12 @@
 # builds libopenvswitch and tether, then runs
 #   1. make check (unit + sandbox tiers) built with -Werror, ASan and UBSan;
 #   2. make check-mininet (the Mininet tier; root only) on an optimized build;
-#   3. make distcheck;
-#   4. a bounded libFuzzer run of the protocol decoder (clang build).
+#   3. make check-qemu (the real-hypervisor tier: QEMU guests live-migrating;
+#      root only; QEMU is installed from Debian, skipped if it cannot be);
+#   4. make distcheck;
+#   5. a bounded libFuzzer run of the protocol decoder (clang build).
 # Ends with one line "tests: N passed, M failed" counted from the test
-# results of steps 1 and 2.  Exit status 0 only if every step passed.
+# results of steps 1 to 3.  Exit status 0 only if every step passed.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,6 +75,31 @@ else
 fi
 passed=$((passed + mn_passed))
 failed=$((failed + mn_failed))
+
+step "make check-qemu (real-hypervisor tier)"
+q_passed=0
+q_failed=0
+if [ "$(id -u)" = 0 ]; then
+    # deps.sh installs QEMU from Debian; the target prints "check-qemu:
+    # skipped" (and no summary) only when it cannot.
+    (cd _build/mininet && make check-qemu 2>&1 | tee check-qemu.log) || status=1
+    summary=$(grep -E '^qemu: [0-9]+ passed, [0-9]+ failed' \
+              _build/mininet/check-qemu.log | tail -1)
+    if [ -n "$summary" ]; then
+        q_passed=$(echo "$summary" | sed 's/qemu: \([0-9]*\) passed.*/\1/')
+        q_failed=$(echo "$summary" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')
+        [ "$q_failed" = 0 ] || status=1
+    elif grep -q '^check-qemu: skipped' _build/mininet/check-qemu.log; then
+        echo "skipped: QEMU cannot be installed here"
+    else
+        echo "make check-qemu printed no summary" >&2
+        status=1
+    fi
+else
+    echo "skipped: the QEMU tier needs root"
+fi
+passed=$((passed + q_passed))
+failed=$((failed + q_failed))
 
 step "make distcheck"
 mkdir -p _build/dist

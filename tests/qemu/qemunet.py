@@ -224,6 +224,7 @@ class QemuDataCenter(DataCenter):
         super().__init__(**kw)
         self.tether = tether
         self.n_qemu = 0
+        self.lock = threading.Lock()    # migrations may run in threads
         self.guests = {}
         cache = os.environ.get('TETHER_QEMU_CACHE') or os.path.join(
             self.build, 'tests', 'qemu', 'cache')
@@ -232,8 +233,9 @@ class QemuDataCenter(DataCenter):
         self.vmlinuz, self.initrd = out
 
     def next_n(self):
-        self.n_qemu += 1
-        return self.n_qemu
+        with self.lock:
+            self.n_qemu += 1
+            return self.n_qemu
 
     def start(self):
         old = tethernet.Hypervisor
@@ -355,10 +357,10 @@ class QemuDataCenter(DataCenter):
         if stop and resume:
             res['stun_ms'] = (resume[0] - stop[0]) / 1e6
             res['t_stop'], res['t_resume'] = stop[0], resume[0]
-            self.mark('STOP %s' % guest.name)
-            self.events[-1] = (stop[0], 'pause ' + guest.name)
-            self.events.append((resume[0], 'resume %s on %s'
-                                % (guest.name, dst)))
+            with self.lock:
+                self.events.append((stop[0], 'pause ' + guest.name))
+                self.events.append((resume[0], 'resume %s on %s'
+                                    % (guest.name, dst)))
         q = src.qmp.cmd('query-migrate', check=False) or {}
         res['qmp_downtime_ms'] = q.get('downtime') if isinstance(q, dict) \
             else None
@@ -377,17 +379,22 @@ class QemuDataCenter(DataCenter):
         return res
 
     def probe(self, peer, guest, rate=1000):
-        """Starts 1 kHz probes peer -> guest (echoed back by the guest)."""
+        """Starts 1 kHz probes peer -> guest (echoed back by the guest);
+        'guest' may be a list of guests, each probed at 'rate'."""
+        guests = guest if isinstance(guest, list) else [guest]
         out = os.path.join(self.dir, 'probe-%s-%d.json' % (peer.name,
                                                           self.next_n()))
-        p = peer.popen('probe', [PY, os.path.join(MN, 'probe.py'), 'udp',
-                                 '--listen', '7000', '--rate', str(rate),
-                                 '--out', out,
-                                 '--to', '%s:7000' % guest.ip])
+        argv = [PY, os.path.join(MN, 'probe.py'), 'udp', '--listen', '7000',
+                '--rate', str(rate), '--out', out]
+        for g in guests:
+            argv += ['--to', '%s:7000' % g.ip]
+        p = peer.popen('probe', argv)
         wait_until(lambda: p.lines_seen('ready'), 10, 'probe ready')
         return (peer, p, out, guest)
 
     def probe_stop(self, pr):
+        """Stops probes; returns a Stream (a list of them for a list of
+        guests)."""
         peer, p, out, guest = pr
         p.signal(sig_.SIGUSR1)
         time.sleep(0.3)
@@ -395,8 +402,16 @@ class QemuDataCenter(DataCenter):
         peer.procs.remove(p)
         with open(out) as f:
             d = json.load(f)
-        return Stream(peer.name, guest.name, d['sent']['%s:7000' % guest.ip],
-                      d['recv'].get(guest.ip, []), d['period_ns'])
+        streams = [Stream(peer.name, g.name, d['sent']['%s:7000' % g.ip],
+                          d['recv'].get(g.ip, []), d['period_ns'])
+                   for g in (guest if isinstance(guest, list) else [guest])]
+        return streams if isinstance(guest, list) else streams[0]
+
+    def fdb(self, hv):
+        """hv's br-int MAC learning table (ovs-appctl fdb/show)."""
+        h = self.hvs[hv]
+        return self.run(h.host, ['ovs-appctl', '-t', '%s/ovs-vswitchd.ctl'
+                                 % h.dir, 'fdb/show', 'br-int'])
 
 
 def echo_ok(dc, peer, guest, n=20):

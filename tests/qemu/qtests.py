@@ -8,6 +8,7 @@ rerun, up to TETHER_QEMU_TRIES (3) times."""
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -17,6 +18,8 @@ from qemunet import (QemuDataCenter, GuestCrashed, Error, log, teardown,  # noqa
 
 GUEST_IP, GUEST_MAC = '10.0.0.100', '02:00:00:00:01:00'
 PEER_IP, PEER_MAC = '10.0.0.11', '02:00:00:00:00:11'
+GUEST2_IP, GUEST2_MAC = '10.0.0.101', '02:00:00:00:01:01'
+NEAR_IP, NEAR_MAC = '10.0.0.13', '02:00:00:00:00:13'
 # A migration may lose the probes between the source's STOP and the
 # switchover, round trip (see README.md); and never duplicate one.
 MAX_LOSS = int(os.environ.get('TETHER_QEMU_MAX_LOSS', '50'))
@@ -119,11 +122,119 @@ def t_tcp_survives():
         teardown(dc)
 
 
+def check_stream(s, what, r=None, max_loss=MAX_LOSS):
+    log('%s: %s' % (what, s))
+    if r:
+        ref = r.get('t_stop', r['t_start'])
+        for t0, t1, c in s.gap_times():
+            log('  %d lost, sent %+.1f .. %+.1f ms from %s' % (
+                c, (t0 - ref) / 1e6, (t1 - ref) / 1e6,
+                'STOP' if 't_stop' in r else 'migrate'))
+    check(s.dup == 0, '%s: %d duplicates' % (what, s.dup))
+    check(s.lost <= max_loss, '%s: %d lost' % (what, s.lost))
+
+
+def t_two_guests():
+    """Two guests migrate at once, in opposite directions, under probes
+    from one peer."""
+    dc, peer, g = setup()
+    try:
+        h = dc.add_guest('h', 'hv3', GUEST2_IP, GUEST2_MAC)
+        wait_until(lambda: echo_ok(dc, peer, h, 5) >= 3, 20,
+                   'second guest to echo')
+        pr = dc.probe(peer, [g, h])
+        time.sleep(0.5)
+        res = {}
+
+        def run(guest, dst):
+            try:
+                res[guest.name] = dc.migrate(guest, dst)
+            except Exception as e:          # handed to the main thread
+                res[guest.name] = e
+        ts = [threading.Thread(target=run, args=(g, 'hv3')),
+              threading.Thread(target=run, args=(h, 'hv2'))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        time.sleep(1.0)
+        streams = dc.probe_stop(pr)
+        for r in res.values():              # a crashed guest: rerun
+            if isinstance(r, GuestCrashed):
+                raise r
+        for r in res.values():
+            if isinstance(r, Exception):
+                raise r
+        for guest, dst, s in ((g, 'hv3', streams[0]), (h, 'hv2', streams[1])):
+            r = res[guest.name]
+            check(r['outcome'] == 'completed',
+                  '%s: migration %s' % (guest.name, r['outcome']))
+            log('%s -> %s: stun %s ms' % (guest.name, dst,
+                                          '%.1f' % r['stun_ms']
+                                          if 'stun_ms' in r else '-'))
+            check_stream(s, 'peer -> %s' % guest.name, r)
+            check(dc.eni(guest.eni).get('host') == dst,
+                  '%s: ENI not on %s' % (guest.name, dst))
+    finally:
+        teardown(dc)
+
+
+def t_no_fabric_learning():
+    """The destination's bridge must not learn the VM's MAC from the fabric
+    while the VM runs on the source: a learning switch that does (from any
+    broadcast of the VM) sends what is delivered to the destination back
+    into the fabric instead of to the waiting VM.  The guest broadcasts
+    (the test checks that it reached the destination host), then migrates
+    there under probes from a peer on hv1 and one on the destination.
+    TETHER_QEMU_LEARNING=1 runs it on the learning switch of bench.py
+    instead, where it fails: that is how it shows it can."""
+    tether = os.environ.get('TETHER_QEMU_LEARNING') != '1'
+    dc, peer, g = setup(tether=tether)
+    try:
+        near = dc.add_peer('near', 'hv3', NEAR_IP, NEAR_MAC)
+        got = os.path.join(dc.dir, 'bcast.txt')
+        lst = near.popen('bcast-listen', [PY, '-c', (
+            'import socket,sys\n'
+            's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
+            's.bind(("",7001))\n'
+            'print("ready",flush=True)\n'
+            'd,a=s.recvfrom(100)\n'
+            'open(sys.argv[1],"w").write(a[0]+" "+d.decode())\n'), got])
+        wait_until(lambda: lst.lines_seen('ready'), 10, 'listener')
+
+        def bcast():
+            dc.run(peer.host, [PY, '-c', (
+                'import socket\n'
+                's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
+                's.sendto(b"TETHER-BCAST",("%s",7000))\n') % g.ip])
+            return os.path.exists(got) and os.path.getsize(got) > 0
+        wait_until(bcast, 10, 'the guest broadcast to reach hv3')
+        with open(got) as f:
+            log('hv3 received the guest\'s broadcast: %s' % f.read())
+        fdb = dc.fdb('hv3')
+        check(g.mac.lower() not in fdb.lower(),
+              'hv3 learned the guest\'s MAC from the fabric:\n' + fdb)
+        pr1, pr2 = dc.probe(peer, g), dc.probe(near, g)
+        time.sleep(0.5)
+        r = dc.migrate(g, 'hv3')
+        time.sleep(1.0)
+        s1, s2 = dc.probe_stop(pr1), dc.probe_stop(pr2)
+        check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
+        check_stream(s1, 'peer (hv1) -> g', r)
+        check_stream(s2, 'near (hv3, the destination) -> g', r)
+        if tether:
+            check(dc.eni(g.eni).get('host') == 'hv3', 'ENI not on hv3')
+    finally:
+        teardown(dc)
+
+
 TESTS = {
     'migrate_aba': t_migrate_aba,
     'migrate_cancel': t_migrate_cancel,
     'dest_dies': t_dest_dies,
     'tcp_survives': t_tcp_survives,
+    'two_guests': t_two_guests,
+    'no_fabric_learning': t_no_fabric_learning,
 }
 
 
