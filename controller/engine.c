@@ -275,11 +275,19 @@ engine_wait(struct engine *e)
 }
 
 /* Once the store has loaded, every agent that reported before is asked for
- * a full resync: reports that came earlier were dropped. */
+ * a full resync: reports that came earlier were dropped.
+ *
+ * The hosts the database knows get their tunnel IPs here, but a host whose
+ * agent has already registered is left as its agent reported it (a fresher
+ * tunnel IP, and its bridge: priming it with "bridge unknown" would leave
+ * it waiting for a bridge status that its agent has already sent). */
 static void
 prime_host__(const struct eni_store_host *h, void *e_)
 {
     struct engine *e = e_;
+    if (e->hosts && host_registry_find(e->hosts, h->id)) {
+        return;
+    }
     if (h->tunnel_ip && h->tunnel_ip[0]) {
         physical_set_host(e->physical, h->id, h->tunnel_ip, 0, -1, -1);
     }
