@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "openvswitch/vlog.h"
 #include "hostagent/relay.h"
+#include "openvswitch/vlog.h"
+#include "sset.h"
 #include "ovs-glue/bridge-setup.h"
 #include "ovs-glue/vif-monitor.h"
 #include "ovsdb-idl.h"
@@ -33,6 +34,9 @@ struct local_ovs {
     struct relay *relay;                /* NULL: none */
     struct marker_txn *markers;         /* written, not yet confirmed */
     size_t n_markers;
+    local_ovs_gate_func *gate;          /* NULL: report every VIF */
+    void *gate_aux;
+    struct sset held;                   /* interface names held back */
 };
 
 /* A tether-migration marker write in flight (local_ovs_set_marker()). */
@@ -100,17 +104,19 @@ relay_follow__(struct local_ovs *lo, enum vif_event event,
     }
 }
 
+/* Sends 'vif''s event 'event' to tetherd, its marker read as
+ * 'migration' if that is nonnull. */
 static void
-vif_event_cb(enum vif_event event, const struct vif_info *vif,
-             const struct vif_info *old OVS_UNUSED, void *lo_)
+report_vif__(struct local_ovs *lo, enum vif_event event,
+             const struct vif_info *vif, const char *migration)
 {
-    struct local_ovs *lo = lo_;
-
-    relay_follow__(lo, event, vif);
     Tether__VifEvent ev = TETHER__VIF_EVENT__INIT;
     Tether__Vif pb;
 
     vif_to_pb(vif, &pb);
+    if (migration) {
+        pb.migration = CONST_CAST(char *, migration);
+    }
     ev.kind = (event == VIF_PLUGGED ? TETHER__VIF_EVENT__KIND__PLUGGED
                : event == VIF_CHANGED ? TETHER__VIF_EVENT__KIND__CHANGED
                : TETHER__VIF_EVENT__KIND__UNPLUGGED);
@@ -118,11 +124,86 @@ vif_event_cb(enum vif_event event, const struct vif_info *vif,
     VLOG_INFO("VIF %s: %s eni %s mac %s ofport %"PRId64"%s%s",
               vif_event_to_string(event), vif->iface_name, vif->eni_id,
               vif->mac ? vif->mac : "", vif->ofport,
-              vif->migration && vif->migration[0] ? " migration " : "",
-              vif->migration ? vif->migration : "");
+              pb.migration[0] ? " migration " : "", pb.migration);
     if (lo->vif_cb) {
         lo->vif_cb(&ev, lo->aux);
     }
+}
+
+/* Asks the gate about 'vif' (new or held).  Returns true if it was
+ * reported (as PLUGGED), false if it is held. */
+static bool
+gate_vif__(struct local_ovs *lo, const struct vif_info *vif)
+{
+    enum local_ovs_gate g = (vif->migration[0] || !vif->vm_uuid[0]
+                             ? LOCAL_OVS_GATE_REPORT
+                             : lo->gate(vif->vm_uuid, lo->gate_aux));
+    if (g == LOCAL_OVS_GATE_HOLD) {
+        if (sset_add(&lo->held, vif->iface_name)) {
+            VLOG_INFO("VIF %s (eni %s, domain %s) held back until the "
+                      "hypervisor says whether it is a migration's "
+                      "destination", vif->iface_name, vif->eni_id,
+                      vif->vm_uuid);
+        }
+        return false;
+    }
+    sset_find_and_delete(&lo->held, vif->iface_name);
+    if (g == LOCAL_OVS_GATE_INCOMING) {
+        local_ovs_set_marker(lo, vif->eni_id, "incoming", 0);
+        report_vif__(lo, VIF_PLUGGED, vif, "incoming");
+    } else {
+        relay_follow__(lo, VIF_PLUGGED, vif);
+        report_vif__(lo, VIF_PLUGGED, vif, NULL);
+    }
+    return true;
+}
+
+static void
+vif_event_cb(enum vif_event event, const struct vif_info *vif,
+             const struct vif_info *old OVS_UNUSED, void *lo_)
+{
+    struct local_ovs *lo = lo_;
+
+    if (sset_contains(&lo->held, vif->iface_name)) {
+        if (event == VIF_UNPLUGGED) {
+            VLOG_INFO("VIF %s (eni %s) unplugged while held back",
+                      vif->iface_name, vif->eni_id);
+            sset_find_and_delete(&lo->held, vif->iface_name);
+        } else {
+            gate_vif__(lo, vif);
+        }
+        return;
+    }
+    if (event == VIF_PLUGGED && lo->gate) {
+        gate_vif__(lo, vif);
+        return;
+    }
+    relay_follow__(lo, event, vif);
+    report_vif__(lo, event, vif, NULL);
+}
+
+void
+local_ovs_set_gate(struct local_ovs *lo, local_ovs_gate_func *gate,
+                   void *aux)
+{
+    lo->gate = gate;
+    lo->gate_aux = aux;
+}
+
+void
+local_ovs_gate_recheck(struct local_ovs *lo)
+{
+    if (sset_is_empty(&lo->held) || !lo->gate) {
+        return;
+    }
+    size_t n;
+    const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (sset_contains(&lo->held, vifs[i]->iface_name)) {
+            gate_vif__(lo, vifs[i]);
+        }
+    }
+    free(vifs);
 }
 
 struct local_ovs *
@@ -144,6 +225,7 @@ local_ovs_create(const struct local_ovs_config *cfg,
     }
     lo->vif_cb = vif_cb;
     lo->aux = aux;
+    sset_init(&lo->held);
 
     lo->idl = ovsdb_idl_create(cfg->db_remote, &ovsrec_idl_class, false,
                                true);
@@ -171,6 +253,7 @@ local_ovs_destroy(struct local_ovs *lo)
         free(m->paused_at);
     }
     free(lo->markers);
+    sset_destroy(&lo->held);
     bridge_setup_destroy(lo->setup);
     vif_monitor_destroy(lo->vifs);
     ovsdb_idl_destroy(lo->idl);
@@ -463,11 +546,14 @@ local_ovs_fill_resync(struct local_ovs *lo, Tether__Resync *rs)
     const struct vif_info **vifs = vif_monitor_list(lo->vifs, &n);
 
     rs->vifs = xcalloc(n ? n : 1, sizeof *rs->vifs);
+    rs->n_vifs = 0;
     for (size_t i = 0; i < n; i++) {
-        rs->vifs[i] = xmalloc(sizeof *rs->vifs[i]);
-        vif_to_pb(vifs[i], rs->vifs[i]);
+        if (sset_contains(&lo->held, vifs[i]->iface_name)) {
+            continue;           /* tetherd hears of it once let go */
+        }
+        rs->vifs[rs->n_vifs] = xmalloc(sizeof *rs->vifs[rs->n_vifs]);
+        vif_to_pb(vifs[i], rs->vifs[rs->n_vifs++]);
     }
-    rs->n_vifs = n;
     free(vifs);
 }
 

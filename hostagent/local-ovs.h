@@ -58,6 +58,25 @@ void local_ovs_get_bridge(const struct local_ovs *, uint64_t *datapath_id,
 bool local_ovs_set_marker(struct local_ovs *, const char *eni_id,
                           const char *value, double paused_at);
 
+/* A hypervisor backend's say on a new VIF that carries a domain id
+ * (external_ids:vm-uuid, or libvirt's vm-id) and no tether-migration
+ * marker, before tetherd hears of it: report it as it is, hold it back (not
+ * reported, not in resyncs) until asked again, or report it as a
+ * migration's destination (the agent writes "incoming" on it). */
+enum local_ovs_gate {
+    LOCAL_OVS_GATE_REPORT,
+    LOCAL_OVS_GATE_HOLD,
+    LOCAL_OVS_GATE_INCOMING,
+};
+typedef enum local_ovs_gate local_ovs_gate_func(const char *vm_uuid,
+                                                void *aux);
+
+/* Installs the gate (NULL: none, every VIF is reported as it is). */
+void local_ovs_set_gate(struct local_ovs *, local_ovs_gate_func *, void *aux);
+
+/* Asks the gate again about every held VIF, reporting those it lets go. */
+void local_ovs_gate_recheck(struct local_ovs *);
+
 bool local_ovs_is_connected(const struct local_ovs *);
 size_t local_ovs_n_vifs(const struct local_ovs *);
 const char *local_ovs_bridge_state(const struct local_ovs *);

@@ -16,6 +16,7 @@
 #include "dirs.h"
 #include "hostagent/controller-conn.h"
 #include "hostagent/cpuinfo.h"
+#include "hostagent/libvirt-events.h"
 #include "hostagent/libvirt-host.h"
 #include "hostagent/local-ovs.h"
 #include "hostagent/qmp.h"
@@ -50,6 +51,7 @@ struct agent_options {
     struct controller_conn_tls tls;
     const char *cpu_flags_file;         /* default /proc/cpuinfo */
     const char *libvirt_uri;            /* NULL: the CPU from the file */
+    const char *libvirt_events_uri;     /* NULL: no libvirt backend */
 };
 
 struct agent {
@@ -57,6 +59,7 @@ struct agent {
     struct vif_marker *marker;
     struct local_ovs *ovs;
     struct qmp_backend *qmp;            /* NULL: no --qmp */
+    struct libvirt_events *lv;          /* NULL: no --libvirt-events */
     const struct agent_options *o;
 };
 
@@ -84,6 +87,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
         OPT_CA_CERT,
         OPT_CPU_FLAGS_FILE,
         OPT_LIBVIRT,
+        OPT_LIBVIRT_EVENTS,
         OPT_QMP,
         OPT_QMP_SWITCHOVER_WAIT,
         DAEMON_OPTION_ENUMS,
@@ -111,6 +115,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
          OPT_QMP_SWITCHOVER_WAIT},
         {"cpu-flags-file", required_argument, NULL, OPT_CPU_FLAGS_FILE},
         {"libvirt", required_argument, NULL, OPT_LIBVIRT},
+        {"libvirt-events", required_argument, NULL, OPT_LIBVIRT_EVENTS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -203,6 +208,9 @@ parse_options(int argc, char *argv[], struct agent_options *o)
             break;
         case OPT_LIBVIRT:
             o->libvirt_uri = optarg;
+            break;
+        case OPT_LIBVIRT_EVENTS:
+            o->libvirt_events_uri = optarg;
             break;
 
         case 'h':
@@ -308,6 +316,10 @@ usage(void)
            "sees instead\n"
            "                            (e.g. qemu:///system; the file if "
            "unreachable)\n"
+           "  --libvirt-events=URI      learn migration phases from the "
+           "domain events of\n"
+           "                            libvirt at URI (e.g. "
+           "qemu:///system)\n"
            "\nGeneral:\n"
            "  --config=FILE             read options from FILE, one "
            "\"name = value\" a line\n"
@@ -365,6 +377,13 @@ agent_qmp_marker_cb(const char *eni_id, const char *value, double paused_at,
 {
     struct agent *a = a_;
     local_ovs_set_marker(a->ovs, eni_id, value, paused_at);
+}
+
+static void
+agent_lv_classified_cb(void *a_)
+{
+    struct agent *a = a_;
+    local_ovs_gate_recheck(a->ovs);
 }
 
 static void
@@ -483,6 +502,12 @@ main(int argc, char *argv[])
             }
         }
     }
+    if (o.libvirt_events_uri) {
+        a.lv = libvirt_events_create(o.libvirt_events_uri,
+                                     agent_qmp_marker_cb,
+                                     agent_lv_classified_cb, &a);
+        local_ovs_set_gate(a.ovs, libvirt_events_vif_gate, a.lv);
+    }
     unixctl_command_register("agent/status", "", 0, 0, agent_unixctl_status,
                              &a);
 
@@ -505,6 +530,9 @@ main(int argc, char *argv[])
         if (a.qmp && ovs_loaded) {
             qmp_backend_run(a.qmp);
         }
+        if (a.lv && ovs_loaded) {
+            libvirt_events_run(a.lv);
+        }
         agent_update_controllers(&a);
         uint64_t dpid;
         int32_t tunnel_ofport, relay_ofport;
@@ -520,6 +548,9 @@ main(int argc, char *argv[])
         if (a.qmp && ovs_loaded) {
             qmp_backend_wait(a.qmp);
         }
+        if (a.lv && ovs_loaded) {
+            libvirt_events_wait(a.lv);
+        }
         vif_marker_wait(a.marker);
         poll_block();
     }
@@ -527,6 +558,7 @@ main(int argc, char *argv[])
     VLOG_INFO("tether-agent exiting");
     controller_conn_destroy(a.conn);
     qmp_backend_destroy(a.qmp);
+    libvirt_events_destroy(a.lv);
     local_ovs_destroy(a.ovs);
     vif_marker_destroy(a.marker);
     free(o.openflow_targets);

@@ -85,8 +85,11 @@ vif_info_from_row__(const struct ovsrec_interface *iface, const char *bridge)
     vif->eni_id = xstrdup(eni_id);
     vif->mac = xstrdup(smap_get_def(&iface->external_ids, "attached-mac",
                                     ""));
-    vif->vm_uuid = xstrdup(smap_get_def(&iface->external_ids, "vm-uuid",
-                                        ""));
+    /* libvirt writes the domain's UUID as vm-id. */
+    const char *vm_uuid = smap_get(&iface->external_ids, "vm-uuid");
+    vif->vm_uuid = xstrdup(vm_uuid ? vm_uuid
+                           : smap_get_def(&iface->external_ids, "vm-id",
+                                          ""));
     vif->iface_status = xstrdup(smap_get_def(&iface->external_ids,
                                              "iface-status", ""));
     vif->migration = xstrdup(smap_get_def(&iface->external_ids,

@@ -68,7 +68,7 @@ const char *vif_event_to_string(enum vif_event);
 struct vif_info {
     char *eni_id;           /* external_ids:iface-id */
     char *mac;              /* external_ids:attached-mac */
-    char *vm_uuid;          /* external_ids:vm-uuid */
+    char *vm_uuid;          /* external_ids:vm-uuid, else vm-id */
     char *iface_status;     /* external_ids:iface-status ("active", ...) */
     char *migration;        /* external_ids:tether-migration: the
                              * hypervisor's migration phase for this VIF

@@ -103,3 +103,15 @@ tests_unit_test_libvirt_cpu_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 tests_unit_test_libvirt_cpu_LDADD = lib/libcpuxml.la lib/libtether.la \
 	$(OVS_LIBADD) $(OPENSSL_LIBS) $(LIBVIRT_LIBS) $(LIBXML2_LIBS) \
 	$(CMOCKA_LIBS) -latomic -lm
+
+# hostagent/libvirt-phase.c: libvirt's domain events to migration markers,
+# a domain XML's ENIs.
+check_PROGRAMS += tests/unit/test-libvirt-phase
+TESTS += tests/unit/test-libvirt-phase
+tests_unit_test_libvirt_phase_SOURCES = tests/unit/test-libvirt-phase.c \
+	hostagent/libvirt-phase.c hostagent/libvirt-phase.h
+tests_unit_test_libvirt_phase_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_libvirt_phase_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS)
+tests_unit_test_libvirt_phase_LDADD = $(OVS_LIBADD) $(LIBXML2_LIBS) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
