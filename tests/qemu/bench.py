@@ -39,12 +39,15 @@ def run_mode(tether, n, pause_before_switchover=False):
     return out, crashes
 
 
-def report(name, vals, unit):
+def report(name, vals, unit, total=False):
     if not vals:
         print('%s: n/a' % name)
         return
     print('%s: %g %s' % (name, statistics.median(vals), unit))
     print('%s_worst: %g %s' % (name, max(vals), unit))
+    if total:
+        print('%s_total: %g %s (%d migrations)' % (name, sum(vals), unit,
+                                                   len(vals)))
 
 
 def main():
@@ -62,11 +65,12 @@ def main():
         log('%s: %d migrations in %.0f s, %d guest crashes rerun' % (
             mode, len(res[mode]), time.monotonic() - t0, crashes))
     report('qemu_loss_ms_tether', [r['lost'] for r in res['tether']], 'ms')
-    report('qemu_dup_tether', [r['dup'] for r in res['tether']], 'packets')
+    report('qemu_dup_tether', [r['dup'] for r in res['tether']], 'packets',
+           True)
     report('qemu_loss_ms_tether_pause_before_switchover',
            [r['lost'] for r in res['tether_hold']], 'ms')
     report('qemu_dup_tether_pause_before_switchover',
-           [r['dup'] for r in res['tether_hold']], 'packets')
+           [r['dup'] for r in res['tether_hold']], 'packets', True)
     report('qemu_loss_ms_bridge', [r['lost'] for r in res['bridge']], 'ms')
     report('qemu_dup_bridge', [r['dup'] for r in res['bridge']], 'packets')
     report('qemu_stun_ms', [r['stun_ms'] for m in res.values() for r in m
