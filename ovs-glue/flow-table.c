@@ -24,7 +24,22 @@
 VLOG_DEFINE_THIS_MODULE(flow_table);
 
 COVERAGE_DEFINE(flow_table_add);
+COVERAGE_DEFINE(flow_table_diff_full);
+COVERAGE_DEFINE(flow_table_diff_incremental);
 COVERAGE_DEFINE(flow_table_diff_op);
+
+/* An owner whose flows changed (flow_table_track_changes()). */
+struct ft_owner {
+    struct hmap_node node;      /* In flow_table's 'changed', by cookie. */
+    uint64_t cookie;
+};
+
+/* The change record gives up (the next diff is a full one) beyond this many
+ * owners, or a quarter of the table's flows if that is more: the
+ * incremental diff then costs about what a full one does. */
+#define FT_CHANGED_MIN 1024
+
+static void ft_note_change__(struct flow_table *, uint64_t cookie);
 
 bool
 ft_cookie_is_foreign(uint64_t cookie)
@@ -157,17 +172,21 @@ flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
             hmap_remove(&ft->by_cookie, &old->cookie_node);
             hmap_insert(&ft->by_cookie, &f->cookie_node,
                         hash_uint64(f->cookie));
+            ft_note_change__(ft, old->cookie);
+            ft_note_change__(ft, f->cookie);
             ft_flow_free__(old);
             return;
         }
     }
     hmap_insert(&ft->flows, &f->node, hash);
     hmap_insert(&ft->by_cookie, &f->cookie_node, hash_uint64(f->cookie));
+    ft_note_change__(ft, f->cookie);
 }
 
 static void
 flow_table_remove_flow__(struct flow_table *ft, struct ft_flow *f)
 {
+    ft_note_change__(ft, f->cookie);
     hmap_remove(&ft->flows, &f->node);
     hmap_remove(&ft->by_cookie, &f->cookie_node);
     ft_flow_free__(f);
@@ -523,6 +542,9 @@ flow_table_create(void)
     hmap_init(&ft->flows);
     hmap_init(&ft->by_cookie);
     hmap_init(&ft->groups);
+    ft->tracking = false;
+    ft->all_changed = true;
+    hmap_init(&ft->changed);
     return ft;
 }
 
@@ -532,6 +554,7 @@ flow_table_clear(struct flow_table *ft)
     struct ft_flow *f;
     struct ft_group *g;
 
+    flow_table_mark_all_changed(ft);
     hmap_clear(&ft->by_cookie);
     HMAP_FOR_EACH_POP (f, node, &ft->flows) {
         ft_flow_free__(f);
@@ -549,6 +572,7 @@ flow_table_destroy(struct flow_table *ft)
         hmap_destroy(&ft->flows);
         hmap_destroy(&ft->by_cookie);
         hmap_destroy(&ft->groups);
+        hmap_destroy(&ft->changed);
         free(ft);
     }
 }
@@ -575,13 +599,16 @@ flow_table_clone(const struct flow_table *src)
 }
 
 /* Exchanges the contents of 'a' and 'b': a flow computation may build a
- * complete new desired table and swap it in. */
+ * complete new desired table and swap it in.  Each keeps its own change
+ * tracking, and all of each has changed. */
 void
 flow_table_swap(struct flow_table *a, struct flow_table *b)
 {
     hmap_swap(&a->flows, &b->flows);
     hmap_swap(&a->by_cookie, &b->by_cookie);
     hmap_swap(&a->groups, &b->groups);
+    flow_table_mark_all_changed(a);
+    flow_table_mark_all_changed(b);
 }
 
 bool
@@ -650,6 +677,80 @@ flow_table_remove_cookie(struct flow_table *ft, uint64_t cookie,
     return n;
 }
 
+/* Change record. */
+
+void
+flow_table_track_changes(struct flow_table *ft)
+{
+    ft->tracking = true;
+    flow_table_mark_all_changed(ft);
+}
+
+static void
+ft_changed_clear__(struct flow_table *ft)
+{
+    struct ft_owner *o;
+
+    HMAP_FOR_EACH_POP (o, node, &ft->changed) {
+        free(o);
+    }
+    hmap_shrink(&ft->changed);
+}
+
+void
+flow_table_mark_all_changed(struct flow_table *ft)
+{
+    ft->all_changed = true;
+    if (!hmap_is_empty(&ft->changed)) {
+        ft_changed_clear__(ft);
+    }
+}
+
+void
+flow_table_forget_changes(struct flow_table *ft)
+{
+    ft->all_changed = !ft->tracking;
+    ft_changed_clear__(ft);
+}
+
+bool
+flow_table_all_changed(const struct flow_table *ft)
+{
+    return !ft->tracking || ft->all_changed;
+}
+
+size_t
+flow_table_n_changed(const struct flow_table *ft)
+{
+    return (flow_table_all_changed(ft) ? hmap_count(&ft->flows)
+            : hmap_count(&ft->changed));
+}
+
+/* Records that the flows of owner 'cookie' in 'ft' changed. */
+static void
+ft_note_change__(struct flow_table *ft, uint64_t cookie)
+{
+    if (!ft->tracking || ft->all_changed) {
+        return;
+    }
+
+    uint32_t hash = hash_uint64(cookie);
+    struct ft_owner *o;
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash, &ft->changed) {
+        if (o->cookie == cookie) {
+            return;
+        }
+    }
+    if (hmap_count(&ft->changed) >= MAX(FT_CHANGED_MIN,
+                                        hmap_count(&ft->flows) / 4)) {
+        flow_table_mark_all_changed(ft);
+        return;
+    }
+    o = xmalloc(sizeof *o);
+    o->cookie = cookie;
+    hmap_insert(&ft->changed, &o->node, hash);
+}
+
 /* Plans. */
 
 const char *
@@ -682,14 +783,39 @@ ft_plan_push__(struct ft_plan *plan, enum ft_op_type type,
     COVERAGE_INC(flow_table_diff_op);
 }
 
-void
-flow_table_diff(const struct flow_table *desired,
-                const struct flow_table *installed, struct ft_plan *plan)
+/* Installed flow 'i': deleted if no desired flow has its key. */
+static void
+ft_diff_installed_flow__(const struct flow_table *desired,
+                         const struct ft_flow *i, struct ft_plan *plan)
 {
-    const struct ft_flow *d, *i;
-    const struct ft_group *dg, *ig;
+    if (!ft_cookie_is_foreign(i->cookie)
+        && !flow_table_find_flow(desired, i->table_id, i->priority,
+                                 &i->match)) {
+        ft_plan_push__(plan, FT_FLOW_DELETE, ft_flow_clone__(i), NULL);
+    }
+}
 
-    memset(plan, 0, sizeof *plan);
+/* Desired flow 'd': added if not installed or installed with another
+ * cookie, modified if installed with other actions. */
+static void
+ft_diff_desired_flow__(const struct ft_flow *d,
+                       const struct flow_table *installed,
+                       struct ft_plan *plan)
+{
+    const struct ft_flow *i = flow_table_find_flow(installed, d->table_id,
+                                                   d->priority, &d->match);
+    if (!i || i->cookie != d->cookie) {
+        ft_plan_push__(plan, FT_FLOW_ADD, ft_flow_clone__(d), NULL);
+    } else if (!ft_flow_same_value__(d, i)) {
+        ft_plan_push__(plan, FT_FLOW_MODIFY, ft_flow_clone__(d), NULL);
+    }
+}
+
+static void
+ft_diff_groups__(const struct flow_table *desired,
+                 const struct flow_table *installed, struct ft_plan *plan)
+{
+    const struct ft_group *dg, *ig;
 
     HMAP_FOR_EACH (dg, node, &desired->groups) {
         ig = flow_table_find_group(installed, dg->group_id);
@@ -699,46 +825,102 @@ flow_table_diff(const struct flow_table *desired,
             ft_plan_push__(plan, FT_GROUP_MODIFY, NULL, ft_group_clone__(dg));
         }
     }
-    HMAP_FOR_EACH (i, node, &installed->flows) {
-        if (!ft_cookie_is_foreign(i->cookie)
-            && !flow_table_find_flow(desired, i->table_id, i->priority,
-                                     &i->match)) {
-            ft_plan_push__(plan, FT_FLOW_DELETE, ft_flow_clone__(i), NULL);
-        }
-    }
-    HMAP_FOR_EACH (d, node, &desired->flows) {
-        i = flow_table_find_flow(installed, d->table_id, d->priority,
-                                 &d->match);
-        if (!i || i->cookie != d->cookie) {
-            ft_plan_push__(plan, FT_FLOW_ADD, ft_flow_clone__(d), NULL);
-        } else if (!ft_flow_same_value__(d, i)) {
-            ft_plan_push__(plan, FT_FLOW_MODIFY, ft_flow_clone__(d), NULL);
-        }
-    }
     HMAP_FOR_EACH (ig, node, &installed->groups) {
         if (!ft_group_is_foreign(ig->group_id)
             && !flow_table_find_group(desired, ig->group_id)) {
             ft_plan_push__(plan, FT_GROUP_DELETE, NULL, ft_group_clone__(ig));
         }
     }
+}
 
-    /* The loops above produce group adds and modifies interleaved, and flow
-     * adds and modifies interleaved: sort stably by type. */
-    if (plan->n_ops) {
-        size_t start[FT_N_OP_TYPES];
-        size_t pos = 0;
-        for (int t = 0; t < FT_N_OP_TYPES; t++) {
-            start[t] = pos;
-            pos += plan->n[t];
+/* The diffs produce their operations in no particular order: sorts them
+ * stably by type, the order in which the switch must apply them. */
+static void
+ft_plan_sort__(struct ft_plan *plan)
+{
+    size_t start[FT_N_OP_TYPES];
+    size_t pos = 0;
+    bool sorted = true;
+
+    for (size_t k = 1; k < plan->n_ops; k++) {
+        if (plan->ops[k - 1].type > plan->ops[k].type) {
+            sorted = false;
+            break;
         }
-        struct ft_op *sorted = xmalloc(plan->n_ops * sizeof *sorted);
-        for (size_t k = 0; k < plan->n_ops; k++) {
-            sorted[start[plan->ops[k].type]++] = plan->ops[k];
-        }
-        free(plan->ops);
-        plan->ops = sorted;
-        plan->allocated_ops = plan->n_ops;
     }
+    if (sorted) {
+        return;
+    }
+    for (int t = 0; t < FT_N_OP_TYPES; t++) {
+        start[t] = pos;
+        pos += plan->n[t];
+    }
+    struct ft_op *ops = xmalloc(plan->n_ops * sizeof *ops);
+    for (size_t k = 0; k < plan->n_ops; k++) {
+        ops[start[plan->ops[k].type]++] = plan->ops[k];
+    }
+    free(plan->ops);
+    plan->ops = ops;
+    plan->allocated_ops = plan->n_ops;
+}
+
+void
+flow_table_diff(const struct flow_table *desired,
+                const struct flow_table *installed, struct ft_plan *plan)
+{
+    const struct ft_flow *d, *i;
+
+    COVERAGE_INC(flow_table_diff_full);
+    memset(plan, 0, sizeof *plan);
+    ft_diff_groups__(desired, installed, plan);
+    HMAP_FOR_EACH (i, node, &installed->flows) {
+        ft_diff_installed_flow__(desired, i, plan);
+    }
+    HMAP_FOR_EACH (d, node, &desired->flows) {
+        ft_diff_desired_flow__(d, installed, plan);
+    }
+    ft_plan_sort__(plan);
+}
+
+/* Why looking at the recorded owners suffices (see flow-table.h): when the
+ * record was cleared, 'installed' became equal to 'desired' (less foreign
+ * flows).  A key whose flow differs now was added, replaced or removed in
+ * 'desired' since.  If 'desired' has it, its current owner was recorded
+ * (the last edit of the key put it there): the second loop finds it.  If
+ * not, the owner it had when the record was cleared -- the owner that
+ * 'installed' has -- was recorded by the first edit of the key: the first
+ * loop finds it in 'installed'. */
+void
+flow_table_diff_changes(const struct flow_table *desired,
+                        const struct flow_table *installed,
+                        struct ft_plan *plan)
+{
+    const struct ft_owner *o;
+
+    if (flow_table_all_changed(desired)) {
+        flow_table_diff(desired, installed, plan);
+        return;
+    }
+
+    COVERAGE_INC(flow_table_diff_incremental);
+    memset(plan, 0, sizeof *plan);
+    ft_diff_groups__(desired, installed, plan);
+    HMAP_FOR_EACH (o, node, &desired->changed) {
+        uint32_t hash = hash_uint64(o->cookie);
+        const struct ft_flow *f;
+
+        HMAP_FOR_EACH_WITH_HASH (f, cookie_node, hash, &installed->by_cookie) {
+            if (f->cookie == o->cookie) {
+                ft_diff_installed_flow__(desired, f, plan);
+            }
+        }
+        HMAP_FOR_EACH_WITH_HASH (f, cookie_node, hash, &desired->by_cookie) {
+            if (f->cookie == o->cookie) {
+                ft_diff_desired_flow__(f, installed, plan);
+            }
+        }
+    }
+    ft_plan_sort__(plan);
 }
 
 void

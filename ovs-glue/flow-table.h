@@ -97,6 +97,11 @@ struct flow_table {
                                  * removing one owner's flows is then not a
                                  * scan of the whole table. */
     struct hmap groups;         /* Contains "struct ft_group"s. */
+
+    /* Change record (flow_table_track_changes()). */
+    bool tracking;              /* Record the owners that change. */
+    bool all_changed;           /* Too many, or untraceable: assume all. */
+    struct hmap changed;        /* Contains "struct ft_owner"s, by cookie. */
 };
 
 struct flow_table *flow_table_create(void);
@@ -202,6 +207,39 @@ static inline bool ft_plan_is_empty(const struct ft_plan *plan)
 {
     return !plan->n_ops;
 }
+
+/* Incremental diffs.
+ *
+ * A table that tracks its changes records the owners (cookies) whose flows
+ * were added, replaced (the old flow's owner and the new one's) or removed
+ * since flow_table_forget_changes().  Suppose that when the record was last
+ * cleared, 'installed' was about to become equal to 'desired' (the plan of
+ * that moment was applied): then the two can differ only in flows of the
+ * recorded owners, and flow_table_diff_changes() finds every difference by
+ * looking at those owners' flows alone (both tables' cookie indexes), in
+ * time proportional to what changed, not to the size of the tables.  Groups
+ * are few and are diffed in full.
+ *
+ * The record gives up ("all changed", and the next diff is a full one) when
+ * the table is cleared or swapped, when flow_table_mark_all_changed() says
+ * so (the caller's 'installed' was read anew from a switch: the
+ * supposition above no longer holds), or when so many owners changed that
+ * a full diff costs about as much.
+ *
+ * flow_table_track_changes() starts the record of 'ft' (in the "all
+ * changed" state: the first diff is a full one).  A table that does not
+ * track is always "all changed". */
+void flow_table_track_changes(struct flow_table *);
+void flow_table_mark_all_changed(struct flow_table *);
+void flow_table_forget_changes(struct flow_table *);
+bool flow_table_all_changed(const struct flow_table *);
+size_t flow_table_n_changed(const struct flow_table *);
+
+/* As flow_table_diff(), but looks only at the owners recorded in 'desired'
+ * (all of them if it is "all changed").  Does not clear the record. */
+void flow_table_diff_changes(const struct flow_table *desired,
+                             const struct flow_table *installed,
+                             struct ft_plan *);
 
 /* Applies 'plan' to 'installed', as the switch did when it confirmed it.
  * Moves the flows and groups out of 'plan' (destroy it afterwards). */

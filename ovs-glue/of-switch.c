@@ -198,6 +198,7 @@ of_switch_create__(uint64_t dpid, const struct of_server_cbs *cbs, void *aux)
     sw->cbs = cbs;
     sw->aux = aux;
     sw->desired = flow_table_create();
+    flow_table_track_changes(sw->desired);
     sw->installed = flow_table_create();
     sw->state = OFS_DISCONNECTED;
     sw->next_xid = 0x7e000000;
@@ -369,6 +370,10 @@ of_switch_dump_done(struct of_switch *sw)
     sw->installed = sw->dump;
     sw->dump = NULL;
     sw->state = OFS_READY;
+    /* What the switch has is not necessarily the desired table of the last
+     * commit (a rejected bundle, changes while disconnected, someone
+     * else's edits): the next commit diffs the whole tables. */
+    flow_table_mark_all_changed(sw->desired);
     VLOG_DBG("%s: read %"PRIuSIZE" flows, %"PRIuSIZE" groups", sw->name,
              flow_table_n_flows(sw->installed),
              flow_table_n_groups(sw->installed));
@@ -477,7 +482,19 @@ of_switch_start_bundle(struct of_switch *sw)
     ovs_list_push_back_all(&b->waiters, &sw->pending);
     sw->sync_pending = false;
     b->is_sync = is_sync;
-    flow_table_diff(sw->desired, sw->installed, &b->plan);
+
+    /* 'installed' is what the switch has (no bundle is in flight, and the
+     * last one was applied or the tables were read again), so only the
+     * owners changed since the last commit can differ, unless this is a
+     * reconciliation (see flow-table.h). */
+    if (is_sync) {
+        flow_table_mark_all_changed(sw->desired);
+    }
+    if (flow_table_all_changed(sw->desired)) {
+        sw->stats.n_full_diffs++;
+    }
+    flow_table_diff_changes(sw->desired, sw->installed, &b->plan);
+    flow_table_forget_changes(sw->desired);
 
     if (ft_plan_is_empty(&b->plan)) {
         if (is_sync) {

@@ -16,6 +16,11 @@
  *     then a barrier, and calls the commit's callback with 0 once the switch
  *     has applied it.  Flows that are already right are not sent.  Commits
  *     made while a bundle is in flight are folded into the next bundle.
+ *     The desired table records which owners (cookies) changed, and a
+ *     commit looks only at their flows (flow_table_diff_changes()): its
+ *     cost follows the change, not the size of the tables.  The first
+ *     commit after the switch's tables were read (a connection, a rejected
+ *     bundle, a refresh) compares the whole tables.
  *
  *   - If the switch rejects the bundle, nothing of it is applied (the bundle
  *     is atomic; an error on an individual bundle_add makes tether discard
@@ -93,6 +98,8 @@ struct of_switch_stats {
     unsigned long long n_syncs;         /* Reconciliations completed. */
     unsigned long long n_bundles;       /* Bundles committed successfully. */
     unsigned long long n_errors;        /* Bundles rejected. */
+    unsigned long long n_full_diffs;    /* Commits that diffed everything
+                                         * (see flow-table.h). */
     unsigned long long n_ops[FT_N_OP_TYPES];  /* Flow/group mods sent. */
     unsigned long long n_packet_ins;
     unsigned long long n_packet_outs;

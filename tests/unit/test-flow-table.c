@@ -1,6 +1,7 @@
 /* Unit tests of ovs-glue/flow-table.c: the desired-vs-installed diff (add,
- * modify, delete, unchanged), the order of a plan, cookie ownership and the
- * canonical form that makes a dumped flow equal to the desired one. */
+ * modify, delete, unchanged), the incremental diff against the full one,
+ * the order of a plan, cookie ownership and the canonical form that makes a
+ * dumped flow equal to the desired one. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -21,8 +22,10 @@
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-port.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "sset.h"
 
 #define C_ENI FT_COOKIE(1, 0)
 #define C_TUN FT_COOKIE(2, 0)
@@ -524,6 +527,217 @@ test_encode(void **state OVS_UNUSED)
     flow_table_destroy(installed);
 }
 
+/* One line per operation of 'plan', sorted: two plans that do the same
+ * compare equal whatever order each found its operations in. */
+static void
+plan_lines(const struct ft_plan *plan, struct sset *lines)
+{
+    sset_init(lines);
+    for (size_t k = 0; k < plan->n_ops; k++) {
+        const struct ft_op *op = &plan->ops[k];
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        ds_put_format(&s, "%s ", ft_op_type_to_string(op->type));
+        if (op->flow) {
+            const struct ft_flow *f = op->flow;
+            ds_put_format(&s, "table=%u,priority=%u,cookie=%#"PRIx64",",
+                          f->table_id, f->priority, f->cookie);
+            minimatch_format(&f->match, NULL, NULL, &s, OFP_DEFAULT_PRIORITY);
+            ds_put_cstr(&s, ",actions=");
+            struct ofpact_format_params fp = { .s = &s };
+            ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+        } else {
+            ds_put_format(&s, "group_id=%"PRIu32, op->group->group_id);
+        }
+        /* Each operation once: a plan never has two for one key. */
+        assert_true(sset_add(lines, ds_cstr(&s)));
+        ds_destroy(&s);
+    }
+}
+
+/* Asserts that the incremental diff of 'desired' against 'installed' is
+ * the full diff, and returns it in 'plan'. */
+static void
+diff_both(const struct flow_table *desired,
+          const struct flow_table *installed, struct ft_plan *plan)
+{
+    struct ft_plan full;
+    struct sset a, b;
+
+    flow_table_diff_changes(desired, installed, plan);
+    flow_table_diff(desired, installed, &full);
+    plan_lines(plan, &a);
+    plan_lines(&full, &b);
+    if (!sset_equals(&a, &b)) {
+        const char *line;
+        SSET_FOR_EACH (line, &b) {
+            if (!sset_contains(&a, line)) {
+                print_message("incremental diff misses: %s\n", line);
+            }
+        }
+        SSET_FOR_EACH (line, &a) {
+            if (!sset_contains(&b, line)) {
+                print_message("incremental diff has extra: %s\n", line);
+            }
+        }
+        fail();
+    }
+    for (size_t k = 1; k < plan->n_ops; k++) {
+        assert_true(plan->ops[k - 1].type <= plan->ops[k].type);
+    }
+    sset_destroy(&a);
+    sset_destroy(&b);
+    ft_plan_destroy(&full);
+}
+
+static uint32_t
+rnd(uint32_t *state)
+{
+    /* xorshift32: the same sequence on every run. */
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    return *state;
+}
+
+/* A flow of 'owner' from a small key space, so that owners collide on
+ * keys (the later one's flow replaces the earlier one's), with one of a few
+ * action lists (so re-adding an owner leaves some flows as they were and
+ * modifies others). */
+static void
+add_random(struct flow_table *ft, uint32_t *state, uint64_t owner)
+{
+    char s[128];
+
+    snprintf(s, sizeof s, "table=%"PRIu32",priority=%"PRIu32",in_port=%"
+             PRIu32",actions=output:%"PRIu32, rnd(state) % 2,
+             10 + rnd(state) % 2, 1 + rnd(state) % 120, 1 + rnd(state) % 3);
+    add(ft, owner, s);
+}
+
+/* The incremental diff (flow_table_diff_changes()) finds exactly what the
+ * full diff does, over rounds of random edits as the flow computation makes
+ * them (an owner removed and computed again, owners taking over each
+ * other's keys, single flows removed, owners gone), with flows of nobody
+ * and foreign flows on the switch, and it looks only at the owners that
+ * changed. */
+static void
+test_diff_changes(void **state OVS_UNUSED)
+{
+    struct flow_table *desired = flow_table_create();
+    struct flow_table *installed = flow_table_create();
+    uint64_t foreign = FT_COOKIE(FT_CLASS_FOREIGN_MIN, 1);
+    uint32_t seed = 0x7e7e7e7e;
+    struct ft_plan plan;
+
+    flow_table_track_changes(desired);
+    assert_true(flow_table_all_changed(desired));
+    for (int k = 0; k < 40; k++) {
+        for (int j = 0; j < 4; j++) {
+            add_random(desired, &seed, C_ENI | k);
+        }
+    }
+    add_dumped(installed, 0, "table=1,priority=10,in_port=7,actions=drop");
+    add_dumped(installed, foreign, "table=0,priority=10,in_port=8,"
+               "actions=drop");
+    add_dumped(installed, foreign, "table=0,priority=99,in_port=8,"
+               "actions=drop");
+
+    /* The first commit diffs everything. */
+    diff_both(desired, installed, &plan);
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    flow_table_forget_changes(desired);
+
+    for (int round = 0; round < 400; round++) {
+        size_t n_edits = 1 + rnd(&seed) % 6;
+
+        for (size_t e = 0; e < n_edits; e++) {
+            uint64_t owner = C_ENI | (rnd(&seed) % 48);
+            uint32_t what = rnd(&seed) % 10;
+
+            if (what < 6) {
+                /* Recomputed: removed and added again. */
+                flow_table_remove_cookie(desired, owner, FT_COOKIE_MASK);
+                for (uint32_t j = rnd(&seed) % 6; j > 0; j--) {
+                    add_random(desired, &seed, owner);
+                }
+            } else if (what < 8) {
+                /* A flow added over whatever has its key. */
+                add_random(desired, &seed, owner);
+            } else if (what < 9) {
+                /* One key removed. */
+                struct match m;
+                match_init_catchall(&m);
+                match_set_in_port(&m, u16_to_ofp(1 + rnd(&seed) % 120));
+                flow_table_remove_flow(desired, rnd(&seed) % 2,
+                                       10 + rnd(&seed) % 2, &m);
+            } else {
+                /* Gone. */
+                flow_table_remove_cookie(desired, owner, FT_COOKIE_MASK);
+            }
+        }
+        assert_false(flow_table_all_changed(desired));
+        assert_true(flow_table_n_changed(desired) <= 2 * n_edits + 6);
+
+        diff_both(desired, installed, &plan);
+        ft_plan_apply(&plan, installed);
+        ft_plan_destroy(&plan);
+        flow_table_forget_changes(desired);
+
+        /* The switch now has what is desired, and its foreign flows. */
+        flow_table_diff(desired, installed, &plan);
+        assert_true(ft_plan_is_empty(&plan));
+        ft_plan_destroy(&plan);
+    }
+
+    /* Nothing changed: nothing to look at. */
+    assert_int_equal(flow_table_n_changed(desired), 0);
+    flow_table_diff_changes(desired, installed, &plan);
+    assert_true(ft_plan_is_empty(&plan));
+    ft_plan_destroy(&plan);
+
+    /* The switch's table changed behind our back (as when it is read again
+     * after a rejected bundle): only a full diff finds that, and marking
+     * the desired table "all changed" gets one. */
+    add_dumped(installed, C_ENI | 3, "table=1,priority=10,in_port=200,"
+               "actions=drop");
+    flow_table_mark_all_changed(desired);
+    diff_both(desired, installed, &plan);
+    assert_int_equal(plan.n[FT_FLOW_DELETE], 1);
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    flow_table_forget_changes(desired);
+
+    /* Clearing the table, or a swap, gives up the record; so do more
+     * changed owners than a full diff is worth. */
+    flow_table_clear(desired);
+    assert_true(flow_table_all_changed(desired));
+    diff_both(desired, installed, &plan);
+    ft_plan_destroy(&plan);
+    flow_table_forget_changes(desired);
+    for (int k = 0; k < 2000; k++) {
+        char s[64];
+        snprintf(s, sizeof s, "table=3,priority=1,reg0=%d,actions=drop", k);
+        add(desired, FT_COOKIE(2, k), s);
+    }
+    assert_true(flow_table_all_changed(desired));
+    flow_table_forget_changes(desired);
+    struct flow_table *other = flow_table_create();
+    flow_table_swap(desired, other);
+    assert_true(flow_table_all_changed(desired));
+    assert_true(flow_table_all_changed(other));
+
+    /* A table that does not track is always "all changed". */
+    assert_true(flow_table_all_changed(installed));
+    flow_table_forget_changes(installed);
+    assert_true(flow_table_all_changed(installed));
+
+    flow_table_destroy(other);
+    flow_table_destroy(desired);
+    flow_table_destroy(installed);
+}
+
 /* 10,000 flows: the diff of identical tables is empty and the diff against
  * an empty table adds them all. */
 static void
@@ -564,6 +778,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_diff_add_modify_delete_unchanged),
         cmocka_unit_test(test_diff_cookie_change_is_add),
+        cmocka_unit_test(test_diff_changes),
         cmocka_unit_test(test_replace_and_remove_by_key),
         cmocka_unit_test(test_plan_order_groups_around_flows),
         cmocka_unit_test(test_remove_cookie_owner),
