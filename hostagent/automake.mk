@@ -17,5 +17,5 @@ hostagent_tether_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(PROTOBUF_C_CFL
 hostagent_tether_agent_LDADD = ovs-glue/libovsglue.la proto/libtetherchannel.la \
 	proto/libtetherproto.la lib/libcpuxml.la lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(PROTOBUF_C_LIBS) $(OPENSSL_LIBS) \
-	$(LIBVIRT_LIBS) $(LIBXML2_LIBS)
+	$(LIBVIRT_QEMU_LIBS) $(LIBVIRT_LIBS) $(LIBXML2_LIBS)
 $(hostagent_tether_agent_OBJECTS): proto/tether.pb-c.h

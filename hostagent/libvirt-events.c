@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include <libvirt/libvirt.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "hostagent/libvirt-phase.h"
@@ -267,6 +268,7 @@ struct lv_domain {
                                  * need no wait */
     struct libvirt_phase phase;
     long long int clear_at;     /* remove the source's "failed" then */
+    double stop_at;             /* QEMU's last STOP (Unix time), or 0 */
 };
 
 struct libvirt_events {
@@ -274,6 +276,7 @@ struct libvirt_events {
     virConnectPtr conn;         /* NULL: not connected */
     bool closed;                /* libvirt said the connection closed */
     int lifecycle_id, job_id;   /* event callback ids, -1: none */
+    int stop_id;                /* QEMU's STOP relayed, -1: none */
     long long int retry_at;
     struct shash domains;       /* uuid -> struct lv_domain */
     struct shash held;          /* uuid of a held VIF -> time to ask */
@@ -411,30 +414,41 @@ domain_event__(struct libvirt_events *le, virDomainPtr dom, int event,
               event_name__(event), detail,
               d->phase.incoming ? " (incoming)" : "");
 
-    enum libvirt_mark m = libvirt_phase_event(&d->phase, event, detail);
+    struct libvirt_marks ms;
+    libvirt_phase_event(&d->phase, event, detail, &ms);
     if (event == VIR_DOMAIN_EVENT_STARTED) {
-        d->known = true;
-    } else if (event == VIR_DOMAIN_EVENT_STOPPED) {
-        d->known = false;
-    }
-    if (m == LIBVIRT_MARK_INCOMING || event == VIR_DOMAIN_EVENT_STARTED) {
         /* The held VIFs of this domain can go now; the gate says
-         * "incoming" for them, and local-ovs writes it. */
+         * "incoming" for them if it is, and local-ovs writes it. */
+        d->known = true;
         free(shash_find_and_delete(&le->held, uuid));
         le->classified_cb(le->aux);
         return;
+    } else if (event == VIR_DOMAIN_EVENT_STOPPED) {
+        d->known = false;
     }
-    if (m != LIBVIRT_MARK_NONE) {
-        set_marker__(le, d, libvirt_mark_value(m),
-                     m == LIBVIRT_MARK_PAUSED ? now : 0);
-    }
-    if (m == LIBVIRT_MARK_FAILED && !d->phase.incoming
-        && event == VIR_DOMAIN_EVENT_RESUMED) {
-        /* A source runs again: once tetherd has rolled back, its
-         * "failed" must not fail the next migration. */
-        d->clear_at = time_msec() + LV_FAILED_CLEAR_MS;
-    } else if (m == LIBVIRT_MARK_PAUSED) {
-        d->clear_at = LLONG_MAX;
+    for (size_t i = 0; i < ms.n; i++) {
+        enum libvirt_mark m = ms.marks[i];
+        double paused_at = 0;
+        if (m == LIBVIRT_MARK_PAUSED) {
+            /* QEMU's own STOP, relayed just before this event, says when
+             * the VM stopped; libvirt's event comes later, by as much as
+             * QEMU keeps libvirt waiting at the end of a migration. */
+            bool stamped = d->stop_at > 0 && d->stop_at <= now
+                           && now - d->stop_at < 10;
+            paused_at = stamped ? d->stop_at : now;
+            VLOG_INFO("libvirt domain %s paused at %.6f (%s, %.1f ms before "
+                      "the event)", d->name, paused_at,
+                      stamped ? "QEMU's STOP" : "the event's arrival",
+                      (now - paused_at) * 1e3);
+        }
+        set_marker__(le, d, libvirt_mark_value(m), paused_at);
+        if (m == LIBVIRT_MARK_FAILED && event == VIR_DOMAIN_EVENT_RESUMED) {
+            /* A source runs again: once tetherd has rolled back, its
+             * "failed" must not fail the next migration. */
+            d->clear_at = time_msec() + LV_FAILED_CLEAR_MS;
+        } else if (m == LIBVIRT_MARK_PAUSED) {
+            d->clear_at = LLONG_MAX;
+        }
     }
 }
 
@@ -452,6 +466,21 @@ job_completed_cb__(virConnectPtr conn OVS_UNUSED, virDomainPtr dom,
                    int nparams OVS_UNUSED, void *le)
 {
     domain_event__(le, dom, LIBVIRT_PHASE_JOB_COMPLETED, 0);
+}
+
+/* QEMU's STOP, as libvirt relays QEMU's own events (QEMU stamps them). */
+static void
+qemu_stop_cb__(virConnectPtr conn OVS_UNUSED, virDomainPtr dom,
+               const char *event OVS_UNUSED, long long int seconds,
+               unsigned int micros, const char *details OVS_UNUSED,
+               void *le_)
+{
+    struct libvirt_events *le = le_;
+    char uuid[VIR_UUID_STRING_BUFLEN];
+
+    if (seconds > 0 && !virDomainGetUUIDString(dom, uuid)) {
+        domain_get__(le, uuid)->stop_at = seconds + micros / 1e6;
+    }
 }
 
 static void
@@ -535,10 +564,13 @@ disconnect__(struct libvirt_events *le)
     if (le->job_id >= 0) {
         virConnectDomainEventDeregisterAny(le->conn, le->job_id);
     }
+    if (le->stop_id >= 0) {
+        virConnectDomainQemuMonitorEventDeregister(le->conn, le->stop_id);
+    }
     virConnectUnregisterCloseCallback(le->conn, close_cb__);
     virConnectClose(le->conn);
     le->conn = NULL;
-    le->lifecycle_id = le->job_id = -1;
+    le->lifecycle_id = le->job_id = le->stop_id = -1;
     le->closed = false;
     le->retry_at = time_msec() + LV_RETRY_MS;
 }
@@ -548,7 +580,12 @@ connect__(struct libvirt_events *le)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 30);
 
-    le->conn = virConnectOpenReadOnly(le->uri);
+    /* Read-write if libvirt lets us: it relays QEMU's own events only
+     * then. */
+    le->conn = virConnectOpen(le->uri);
+    if (!le->conn) {
+        le->conn = virConnectOpenReadOnly(le->uri);
+    }
     if (!le->conn) {
         VLOG_WARN_RL(&rl, "%s: %s (retrying every %d ms)", le->uri,
                      last_error__(), LV_RETRY_MS);
@@ -570,6 +607,12 @@ connect__(struct libvirt_events *le)
         disconnect__(le);
         return;
     }
+    le->stop_id = virConnectDomainQemuMonitorEventRegister(
+        le->conn, NULL, "STOP", qemu_stop_cb__, le, NULL, 0);
+    if (le->stop_id < 0) {
+        VLOG_WARN("%s: QEMU's STOP events: %s (a pause is timed by the "
+                  "arrival of libvirt's event)", le->uri, last_error__());
+    }
     VLOG_INFO("%s: connected, following domain events", le->uri);
     list_domains__(le);
 }
@@ -589,7 +632,7 @@ libvirt_events_create(const char *uri, qmp_marker_func *marker_cb,
 
     struct libvirt_events *le = xzalloc(sizeof *le);
     le->uri = xstrdup(uri);
-    le->lifecycle_id = le->job_id = -1;
+    le->lifecycle_id = le->job_id = le->stop_id = -1;
     le->retry_at = LLONG_MIN;
     shash_init(&le->domains);
     shash_init(&le->held);

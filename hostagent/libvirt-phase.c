@@ -5,8 +5,12 @@
  *
  *   destination   STARTED/MIGRATED  at the end of the prepare step: QEMU
  *                                   runs paused, its tap already plugged
- *                 RESUMED/MIGRATED  (or /POSTCOPY) the VM runs here
- *                 JOB_COMPLETED     the incoming job is over
+ *                 RESUMED/MIGRATED  at the finish step, once QEMU has
+ *                                   received everything: the VM runs here
+ *                                   (no JOB_COMPLETED follows in 9.0)
+ *                 RESUMED/POSTCOPY  the VM runs here, its memory still
+ *                                   arriving (JOB_COMPLETED, if sent, or
+ *                                   its next migration ends that)
  *                 STOPPED/FAILED    (or any STOPPED before resuming) the
  *                                   migration failed, QEMU is gone
  *   source        SUSPENDED/MIGRATED (or /POSTCOPY) QEMU stopped the vCPUs
@@ -45,42 +49,69 @@ libvirt_mark_value(enum libvirt_mark m)
     }
 }
 
-/* The destination's events, while 'p->incoming'. */
-static enum libvirt_mark
-incoming_event__(struct libvirt_phase *p, int event)
+/* The destination's events, while 'p->incoming'.  Returns true if the
+ * event was the destination's, false if it is the domain's own (a new
+ * outgoing migration after the incoming one). */
+static bool
+incoming_event__(struct libvirt_phase *p, int event, int detail,
+                 struct libvirt_marks *m)
 {
     switch (event) {
     case VIR_DOMAIN_EVENT_RESUMED:
         if (!p->activated) {
             p->activated = true;
-            return LIBVIRT_MARK_ACTIVATED;
+            m->marks[m->n++] = LIBVIRT_MARK_ACTIVATED;
+            if (detail == VIR_DOMAIN_EVENT_RESUMED_MIGRATED) {
+                /* libvirt resumes a pre-copy destination once QEMU has
+                 * received everything: done.  (libvirt 9.0 sends no
+                 * JOB_COMPLETED on the destination.) */
+                m->marks[m->n++] = LIBVIRT_MARK_COMPLETED;
+                p->incoming = p->activated = false;
+            }
         }
-        return LIBVIRT_MARK_NONE;
+        return true;
     case LIBVIRT_PHASE_JOB_COMPLETED:
+        /* After post-copy, if the destination is told. */
+        m->marks[m->n++] = LIBVIRT_MARK_COMPLETED;
         p->incoming = p->activated = false;
-        return LIBVIRT_MARK_COMPLETED;
-    case VIR_DOMAIN_EVENT_STOPPED: {
-        bool failed = !p->activated;
+        return true;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        if (!p->activated) {
+            m->marks[m->n++] = LIBVIRT_MARK_FAILED;
+        }
         p->incoming = p->activated = false;
-        return failed ? LIBVIRT_MARK_FAILED : LIBVIRT_MARK_NONE;
-    }
+        return true;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+        if (p->activated
+            && (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED
+                || detail == VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY)) {
+            /* Post-copy's end went unsaid and the VM migrates on. */
+            p->incoming = p->activated = false;
+            return false;
+        }
+        return true;
     default:
-        /* SUSPENDED while it waits for the memory, DEFINED, ...  */
-        return LIBVIRT_MARK_NONE;
+        /* DEFINED, a pause while the memory arrives, ...  */
+        return true;
     }
 }
 
-enum libvirt_mark
-libvirt_phase_event(struct libvirt_phase *p, int event, int detail)
+void
+libvirt_phase_event(struct libvirt_phase *p, int event, int detail,
+                    struct libvirt_marks *m)
 {
+    m->n = 0;
     if (event == VIR_DOMAIN_EVENT_STARTED) {
         /* A new QEMU: whatever happened to the last one is over. */
         p->paused = p->activated = false;
         p->incoming = detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED;
-        return p->incoming ? LIBVIRT_MARK_INCOMING : LIBVIRT_MARK_NONE;
+        if (p->incoming) {
+            m->marks[m->n++] = LIBVIRT_MARK_INCOMING;
+        }
+        return;
     }
-    if (p->incoming) {
-        return incoming_event__(p, event);
+    if (p->incoming && incoming_event__(p, event, detail, m)) {
+        return;
     }
 
     switch (event) {
@@ -88,23 +119,23 @@ libvirt_phase_event(struct libvirt_phase *p, int event, int detail)
         if (!p->paused && (detail == VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED
                            || detail == VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY)) {
             p->paused = true;
-            return LIBVIRT_MARK_PAUSED;
+            m->marks[m->n++] = LIBVIRT_MARK_PAUSED;
         }
-        return LIBVIRT_MARK_NONE;
+        break;
     case VIR_DOMAIN_EVENT_RESUMED:
         if (p->paused) {
             /* The migration failed after the pause: libvirt runs the
              * source again. */
             p->paused = false;
-            return LIBVIRT_MARK_FAILED;
+            m->marks[m->n++] = LIBVIRT_MARK_FAILED;
         }
-        return LIBVIRT_MARK_NONE;
+        break;
     case VIR_DOMAIN_EVENT_STOPPED:
         /* STOPPED/MIGRATED: done; its VIF goes with it. */
         p->paused = false;
-        return LIBVIRT_MARK_NONE;
+        break;
     default:
-        return LIBVIRT_MARK_NONE;
+        break;
     }
 }
 

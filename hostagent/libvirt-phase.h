@@ -32,14 +32,21 @@ const char *libvirt_mark_value(enum libvirt_mark);
  * libvirt_phase_event() (the lifecycle events are virDomainEventType's). */
 #define LIBVIRT_PHASE_JOB_COMPLETED 1000
 
+/* The markers one event gives, in order (a pre-copy destination's resume
+ * is both "activated" and "completed"). */
+struct libvirt_marks {
+    enum libvirt_mark marks[2];
+    size_t n;
+};
+
 /* Applies libvirt's event 'event' (a virDomainEventType, or
  * LIBVIRT_PHASE_JOB_COMPLETED) with detail 'detail' (its
- * virDomainEvent*DetailType) to the domain's '*p' and returns the marker to
- * write.  A domain that is not incoming is this host's own: its
+ * virDomainEvent*DetailType) to the domain's '*p' and stores the markers to
+ * write in '*m'.  A domain that is not incoming is this host's own: its
  * SUSPENDED/MIGRATED or /POSTCOPY is the pause of an outgoing migration,
  * and a RESUMED after that pause its failure. */
-enum libvirt_mark libvirt_phase_event(struct libvirt_phase *p, int event,
-                                      int detail);
+void libvirt_phase_event(struct libvirt_phase *p, int event, int detail,
+                         struct libvirt_marks *m);
 
 /* Reads domain XML 'xml': stores its <uuid> in '*uuidp' (NULL if none) and
  * the interfaceid of every <interface> whose <virtualport

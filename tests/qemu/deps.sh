@@ -1,9 +1,10 @@
 #!/bin/sh
-# Installs what tests/qemu needs and the build does not (QEMU, busybox-static)
+# Installs what tests/qemu needs and the build does not (QEMU, busybox-static,
+# the libvirt daemon and virsh for lvtests.py)
 # from Debian, as scripts/bootstrap.sh does for the rest; exits 77 (skip)
 # when they are missing and cannot be installed.
 set -eu
-PACKAGES="qemu-system-x86 qemu-utils busybox-static"
+PACKAGES="qemu-system-x86 qemu-utils busybox-static libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 missing=
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

@@ -18,20 +18,25 @@
 
 #define JOB_COMPLETED LIBVIRT_PHASE_JOB_COMPLETED
 
+/* One event and the markers it must give (LIBVIRT_MARK_NONE: none). */
 struct step {
     int event, detail;
-    enum libvirt_mark mark;
+    enum libvirt_mark marks[2];
 };
 
 static void
 run_steps(struct libvirt_phase *p, const struct step *steps, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        enum libvirt_mark m = libvirt_phase_event(p, steps[i].event,
-                                                  steps[i].detail);
-        if (m != steps[i].mark) {
-            fail_msg("step %zu (event %d/%d): mark %d, expected %d", i,
-                     steps[i].event, steps[i].detail, m, steps[i].mark);
+        struct libvirt_marks m;
+        libvirt_phase_event(p, steps[i].event, steps[i].detail, &m);
+        enum libvirt_mark got = m.n > 0 ? m.marks[0] : LIBVIRT_MARK_NONE;
+        enum libvirt_mark got2 = m.n > 1 ? m.marks[1] : LIBVIRT_MARK_NONE;
+        if (got != steps[i].marks[0] || got2 != steps[i].marks[1]
+            || (m.n > 0 && got == LIBVIRT_MARK_NONE)) {
+            fail_msg("step %zu (event %d/%d): marks %d %d (%zu), expected "
+                     "%d %d", i, steps[i].event, steps[i].detail, got, got2,
+                     m.n, steps[i].marks[0], steps[i].marks[1]);
         }
     }
 }
@@ -44,14 +49,14 @@ test_source_completes(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_PAUSED },
+          { LIBVIRT_MARK_PAUSED } },
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_NONE },                      /* said once */
-        { JOB_COMPLETED, 0, LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },                      /* said once */
+        { JOB_COMPLETED, 0, { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
     };
     RUN(&p, steps);
     assert_false(p.paused);
@@ -63,19 +68,50 @@ test_destination_completes(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
-          LIBVIRT_MARK_INCOMING },
+          { LIBVIRT_MARK_INCOMING } },
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED,
-          LIBVIRT_MARK_NONE },                      /* not a source */
+          { LIBVIRT_MARK_NONE } },                      /* not a source */
+        /* Pre-copy: resumed once everything arrived. */
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
-          LIBVIRT_MARK_ACTIVATED },
+          { LIBVIRT_MARK_ACTIVATED, LIBVIRT_MARK_COMPLETED } },
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
-          LIBVIRT_MARK_NONE },
-        { JOB_COMPLETED, 0, LIBVIRT_MARK_COMPLETED },
+          { LIBVIRT_MARK_NONE } },
+        { JOB_COMPLETED, 0, { LIBVIRT_MARK_NONE } },
         /* Now it is this host's own VM: its next migration away. */
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_PAUSED },
+          { LIBVIRT_MARK_PAUSED } },
     };
     RUN(&p, steps);
+}
+
+static void
+test_destination_postcopy(void **state)
+{
+    struct libvirt_phase p = { 0 };
+    const struct step steps[] = {
+        { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
+          { LIBVIRT_MARK_INCOMING } },
+        { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
+          { LIBVIRT_MARK_ACTIVATED } },
+        { JOB_COMPLETED, 0, { LIBVIRT_MARK_COMPLETED } },
+        { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+          { LIBVIRT_MARK_PAUSED } },
+    };
+    RUN(&p, steps);
+
+    /* No JOB_COMPLETED: its next migration away ends the incoming one. */
+    struct libvirt_phase q = { 0 };
+    const struct step steps2[] = {
+        { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
+          { LIBVIRT_MARK_INCOMING } },
+        { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
+          { LIBVIRT_MARK_ACTIVATED } },
+        { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
+          { LIBVIRT_MARK_PAUSED } },
+        { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
+          { LIBVIRT_MARK_FAILED } },
+    };
+    RUN(&q, steps2);
 }
 
 static void
@@ -84,13 +120,13 @@ test_destination_fails(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
-          LIBVIRT_MARK_INCOMING },
+          { LIBVIRT_MARK_INCOMING } },
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED,
-          LIBVIRT_MARK_FAILED },
+          { LIBVIRT_MARK_FAILED } },
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
-          LIBVIRT_MARK_INCOMING },
+          { LIBVIRT_MARK_INCOMING } },
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED,
-          LIBVIRT_MARK_FAILED },
+          { LIBVIRT_MARK_FAILED } },
     };
     RUN(&p, steps);
     assert_false(p.incoming);
@@ -102,12 +138,12 @@ test_destination_stops_after_resume(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_MIGRATED,
-          LIBVIRT_MARK_INCOMING },
+          { LIBVIRT_MARK_INCOMING } },
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_POSTCOPY,
-          LIBVIRT_MARK_ACTIVATED },
+          { LIBVIRT_MARK_ACTIVATED } },
         /* The VM ran here: no rollback to the source. */
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_CRASHED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
     };
     RUN(&p, steps);
 }
@@ -118,14 +154,14 @@ test_source_fails_after_pause(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_PAUSED },
+          { LIBVIRT_MARK_PAUSED } },
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_MIGRATED,
-          LIBVIRT_MARK_FAILED },
+          { LIBVIRT_MARK_FAILED } },
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         /* The next attempt pauses again. */
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_PAUSED },
+          { LIBVIRT_MARK_PAUSED } },
     };
     RUN(&p, steps);
 }
@@ -136,11 +172,11 @@ test_source_postcopy(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_POSTCOPY,
-          LIBVIRT_MARK_PAUSED },
+          { LIBVIRT_MARK_PAUSED } },
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_MIGRATED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
     };
     RUN(&p, steps);
 }
@@ -151,15 +187,15 @@ test_plain_pause_and_boot(void **state)
     struct libvirt_phase p = { 0 };
     const struct step steps[] = {
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_SUSPENDED, VIR_DOMAIN_EVENT_SUSPENDED_PAUSED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_RESUMED, VIR_DOMAIN_EVENT_RESUMED_UNPAUSED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
         { VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_RESTORED,
-          LIBVIRT_MARK_NONE },
+          { LIBVIRT_MARK_NONE } },
     };
     RUN(&p, steps);
 }
@@ -169,13 +205,14 @@ test_restart_clears(void **state)
 {
     /* A paused source whose QEMU is replaced: the new one starts clean. */
     struct libvirt_phase p = { .paused = true };
-    assert_int_equal(libvirt_phase_event(&p, VIR_DOMAIN_EVENT_STARTED,
-                                         VIR_DOMAIN_EVENT_STARTED_BOOTED),
-                     LIBVIRT_MARK_NONE);
+    struct libvirt_marks m;
+    libvirt_phase_event(&p, VIR_DOMAIN_EVENT_STARTED,
+                        VIR_DOMAIN_EVENT_STARTED_BOOTED, &m);
+    assert_int_equal(m.n, 0);
     assert_false(p.paused);
-    assert_int_equal(libvirt_phase_event(&p, VIR_DOMAIN_EVENT_RESUMED,
-                                         VIR_DOMAIN_EVENT_RESUMED_UNPAUSED),
-                     LIBVIRT_MARK_NONE);
+    libvirt_phase_event(&p, VIR_DOMAIN_EVENT_RESUMED,
+                        VIR_DOMAIN_EVENT_RESUMED_UNPAUSED, &m);
+    assert_int_equal(m.n, 0);
 }
 
 static void
@@ -262,6 +299,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_completes),
         cmocka_unit_test(test_destination_completes),
+        cmocka_unit_test(test_destination_postcopy),
         cmocka_unit_test(test_destination_fails),
         cmocka_unit_test(test_destination_stops_after_resume),
         cmocka_unit_test(test_source_fails_after_pause),
