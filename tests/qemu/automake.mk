@@ -5,12 +5,15 @@ QEMU_TEST_FILES = \
 	tests/qemu/check.py \
 	tests/qemu/deps.sh \
 	tests/qemu/guest-echo.c \
+	tests/qemu/lvnet.py \
+	tests/qemu/lvtests.py \
 	tests/qemu/mkguest.sh \
 	tests/qemu/qemunet.py \
 	tests/qemu/qtests.py
 EXTRA_DIST += $(QEMU_TEST_FILES)
 
-# QEMU and busybox-static are installed if missing (deps.sh; 77 = skip);
+# QEMU, busybox-static and the libvirt daemon are installed if missing
+# (deps.sh; 77 = skip);
 # the guest is built once into tests/qemu/cache of the build tree, here,
 # outside the tests' namespaces (apt has no network in them).  Every
 # test runs in its own tests/mininet/run.sh (private namespaces, hard time

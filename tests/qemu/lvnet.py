@@ -7,6 +7,7 @@ ovsdb-server.  The agents follow their libvirtd's domain events
 (--libvirt-events); guests are libvirt domains defined from XML and
 migrated with virsh.  Run inside tests/mininet/run.sh."""
 import os
+import signal as sig_
 import subprocess
 import time
 import uuid as uuid_
@@ -48,7 +49,8 @@ log_outputs = "3:file:%(log)s"
 # libvirt-daemon-system would create), the host name in /etc/hosts (libvirt
 # looks it up at every migration; there is no DNS here), then libvirtd
 # under a pid 1 that reaps what libvirt daemonizes (QEMU, its capability
-# probes): libvirt waits for them to be gone.
+# probes): libvirt waits for them to be gone.  SIGHUP to that pid 1
+# restarts libvirtd; its QEMUs run on.
 START = '''set -e
 hostname "$1"
 d=$2 ovs=$3
@@ -62,17 +64,31 @@ exec /usr/bin/python3 -c "$REAPER" %(libvirtd)s --pid-file="$d/libvirtd.pid"
 ''' % {'dirs': ' '.join(LIBVIRT_DIRS), 'libvirtd': LIBVIRTD}
 
 REAPER = '''import os, signal, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
+argv = sys.argv[1:]
+def start():
+    pid = os.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    return pid
+pid = start()
+restart = False
+def hup(n, f):
+    global restart
+    restart = True
+    os.kill(pid, signal.SIGTERM)
+signal.signal(signal.SIGHUP, hup)
 for s in (signal.SIGTERM, signal.SIGINT):
     signal.signal(s, lambda n, f: os.kill(pid, n))
 while True:
     try:
-        if os.wait()[0] == pid:
-            break
+        p = os.wait()[0]
     except ChildProcessError:
         break
+    if p == pid:
+        if not restart:
+            break
+        restart = False
+        pid = start()
 '''
 
 DOMAIN_XML = '''<domain type='qemu'>
@@ -175,6 +191,18 @@ class LvHypervisor(QHypervisor):
                                    stderr=subprocess.DEVNULL) == 0
         wait_until(up, timeout, 'libvirtd on ' + self.name, step=0.5)
 
+    def restart_libvirtd(self):
+        """Stops libvirtd (SIGTERM) and starts it again; the domains run
+        on."""
+        unshare = self.procs['libvirtd'].pid
+        with open('/proc/%d/task/%d/children' % (unshare, unshare)) as f:
+            reaper = int(f.read().split()[0])
+        old = self.virsh('version', '--daemon', check=False)
+        os.kill(reaper, sig_.SIGHUP)
+        time.sleep(0.5)
+        self.wait_libvirtd()
+        return old
+
     def virsh(self, *args, check=True, timeout=120):
         r = subprocess.run([VIRSH, '-q', '-c', self.uri()] + list(args),
                            capture_output=True, text=True, timeout=timeout)
@@ -261,24 +289,40 @@ class LvDataCenter(QemuDataCenter):
         self.wait_bound(g, hv, timeout=30)
         return g
 
-    def migrate(self, guest, dst, timeout=120):
+    def migrate(self, guest, dst, abort=False, timeout=120):
         """Live-migrates guest to hypervisor dst with virsh (not
         peer-to-peer: virsh drives both daemons), the migration stream on
-        the migration link.  Returns a dict of timings and the outcome."""
+        the migration link.  abort: virsh domjobabort on the source
+        half-way through the pre-copy (the stream limited to 20 MiB/s to
+        leave time for it).  Returns a dict of timings and the outcome."""
         src = self.hvs[guest.hv]
         dhv = self.hvs[dst]
         console_len = len(guest.console_text())
         t0 = time.monotonic_ns()
         self.mark('migrate %s to %s' % (guest.name, dst))
-        r = subprocess.run(
-            [VIRSH, '-q', '-c', src.uri(), 'migrate', '--live', guest.name,
-             dhv.uri(), '--migrateuri', 'tcp://10.99.0.%d' % dhv.n],
-            capture_output=True, text=True, timeout=timeout)
+        argv = [VIRSH, '-q', '-c', src.uri(), 'migrate', '--live',
+                guest.name, dhv.uri(), '--migrateuri',
+                'tcp://10.99.0.%d' % dhv.n]
+        if abort:
+            argv += ['--bandwidth', '20']
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
         res = {'t_start': t0, 'src': src.name, 'dst': dst,
-               'console_at': console_len,
-               'outcome': 'completed' if r.returncode == 0 else 'failed'}
-        if r.returncode:
-            raise Error('virsh migrate: %s' % r.stderr.strip())
+               'console_at': console_len}
+        if abort:
+            self.wait_phase(guest, 'prepared', timeout=30)
+            time.sleep(0.3)
+            self.mark('abort %s' % guest.name)
+            src.virsh('domjobabort', guest.name)
+        out, err = p.communicate(timeout=timeout)
+        res['outcome'] = 'completed' if p.returncode == 0 else 'failed'
+        res['error'] = err.strip()
+        if abort:
+            self.wait_bound(guest, src.name, timeout=20)
+            res['t_end'] = time.monotonic_ns()
+            return res
+        if p.returncode:
+            raise Error('virsh migrate: %s' % err.strip())
         info = dhv.virsh('domjobinfo', guest.name, '--completed',
                          check=False)
         for line in info.splitlines():

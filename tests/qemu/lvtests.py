@@ -40,11 +40,11 @@ def setup():
     return dc, peer, g
 
 
-def migrate_measured(dc, peer, g, dst):
+def migrate_measured(dc, peer, g, dst, **kw):
     pr = dc.probe(peer, g)
     time.sleep(0.5)
     try:
-        r = dc.migrate(g, dst)
+        r = dc.migrate(g, dst, **kw)
     finally:
         time.sleep(1.0)
         s = dc.probe_stop(pr)
@@ -67,47 +67,106 @@ def engine_events(dc, eni):
     return re.findall(r'eni %s: (\w+):' % re.escape(eni), tetherd_log(dc))
 
 
+def check_migration(dc, g, r, before):
+    """The criteria of a completed migration 'r' of guest 'g' whose
+    tetherd events began at index 'before'."""
+    dst = r['dst']
+    check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
+    check(r['dup'] == 0, '%d duplicates' % r['dup'])
+    check(r['lost'] <= MAX_LOSS, '%d lost' % r['lost'])
+    check(dc.eni(g.eni).get('host') == dst, 'ENI not on ' + dst)
+    ev = engine_events(dc, g.eni)[before:]
+    log('tetherd: %s' % ' '.join(ev))
+    check('move' not in ev, 'tetherd saw a cold move: %s' % ev)
+    for e in ('prepare', 'switchover', 'activate', 'commit'):
+        check(e in ev, 'tetherd did no %s: %s' % (e, ev))
+    check(ev.index('prepare') < ev.index('switchover')
+          < ev.index('activate') < ev.index('commit'),
+          'out of order: %s' % ev)
+    sl, dl = agent_log(dc.hvs[r['src']]), agent_log(dc.hvs[dst])
+    check(re.search(r'ENI %s: libvirt domain g -> tether-migration=paused'
+                    % g.eni, sl), 'no "paused" from libvirt on ' + r['src'])
+    check(re.search(r'VIF plugged: \S+ eni %s mac \S+ ofport \d+ '
+                    r'migration incoming' % g.eni, dl),
+          'no VIF reported "incoming" on ' + dst)
+    check(re.search(r'ENI %s: libvirt domain g -> '
+                    r'tether-migration=activated' % g.eni, dl),
+          'no "activated" from libvirt on ' + dst)
+
+
+def destroy_guests(dc):
+    for hv in dc.hvs.values():
+        if hasattr(hv, 'lvdir'):
+            hv.virsh('destroy', 'g', check=False, timeout=20)
+
+
 def t_libvirt_migrate_aba():
     """hv2 -> hv3 -> hv2 under 1 kHz probes, phases from libvirt's
     events."""
     dc, peer, g = setup()
     try:
-        for n, dst in enumerate(('hv3', 'hv2')):
+        for dst in ('hv3', 'hv2'):
             before = len(engine_events(dc, g.eni))
             r = migrate_measured(dc, peer, g, dst)
-            check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
-            check(r['dup'] == 0, '%d duplicates' % r['dup'])
-            check(r['lost'] <= MAX_LOSS, '%d lost' % r['lost'])
-            check(dc.eni(g.eni).get('host') == dst, 'ENI not on ' + dst)
-            ev = engine_events(dc, g.eni)[before:]
-            log('tetherd: %s' % ' '.join(ev))
-            check('move' not in ev, 'tetherd saw a cold move: %s' % ev)
-            for e in ('prepare', 'switchover', 'activate', 'commit'):
-                check(e in ev, 'tetherd did no %s: %s' % (e, ev))
-            check(ev.index('prepare') < ev.index('switchover')
-                  < ev.index('activate') < ev.index('commit'),
-                  'out of order: %s' % ev)
-            src = 'hv2' if dst == 'hv3' else 'hv3'
-            sl, dl = agent_log(dc.hvs[src]), agent_log(dc.hvs[dst])
-            check(re.search(r'ENI %s: libvirt domain g -> '
-                            r'tether-migration=paused' % g.eni, sl),
-                  'no "paused" from libvirt on ' + src)
-            check(len(re.findall(r'VIF plugged: \S+ eni %s mac \S+ ofport '
-                                 r'\d+ migration incoming' % g.eni, dl))
-                  >= (1 if n == 0 else 1),
-                  'no VIF reported "incoming" on ' + dst)
-            check(re.search(r'ENI %s: libvirt domain g -> '
-                            r'tether-migration=activated' % g.eni, dl),
-                  'no "activated" from libvirt on ' + dst)
+            check_migration(dc, g, r, before)
     finally:
-        for hv in dc.hvs.values():
-            if hasattr(hv, 'lvdir'):
-                hv.virsh('destroy', 'g', check=False, timeout=20)
+        destroy_guests(dc)
+        teardown(dc)
+
+
+def t_libvirt_migrate_abort():
+    """virsh domjobabort half-way through the pre-copy: the destination's
+    STOPPED is "failed", tetherd rolls back to hv2."""
+    dc, peer, g = setup()
+    try:
+        before = len(engine_events(dc, g.eni))
+        r = migrate_measured(dc, peer, g, 'hv3', abort=True)
+        check(r['outcome'] == 'failed', 'migration ' + r['outcome'])
+        log('virsh: %s' % r['error'])
+        check(dc.eni(g.eni).get('host') == 'hv2', 'ENI not back on hv2')
+        check(r['dup'] == 0, '%d duplicates' % r['dup'])
+        check(r['lost'] <= 5, '%d lost on a rollback' % r['lost'])
+        ev = engine_events(dc, g.eni)[before:]
+        log('tetherd: %s' % ' '.join(ev))
+        check('prepare' in ev and 'rollback' in ev and 'move' not in ev,
+              'not a prepare and a rollback: %s' % ev)
+        check(echo_ok(dc, peer, g) >= 19, 'guest unreachable after abort')
+        # The same guest then migrates for real.
+        before = len(engine_events(dc, g.eni))
+        r = migrate_measured(dc, peer, g, 'hv3')
+        check_migration(dc, g, r, before)
+    finally:
+        destroy_guests(dc)
+        teardown(dc)
+
+
+def t_libvirtd_restart():
+    """Both libvirt daemons restart (the guest runs on): the agents
+    reconnect, learn the running domain again, and a migration under
+    probes goes as in libvirt_migrate_aba."""
+    dc, peer, g = setup()
+    try:
+        for name in ('hv2', 'hv3'):
+            dc.hvs[name].restart_libvirtd()
+        for name in ('hv2', 'hv3'):
+            wait_until(lambda: agent_log(dc.hvs[name]).count(
+                'connected, following domain events') >= 2, 20,
+                'the agent on %s to reconnect to libvirt' % name)
+        check('running here' in agent_log(dc.hvs['hv2']).split(
+            'connected, following domain events')[-1],
+            'the agent on hv2 did not find the running domain again')
+        before = len(engine_events(dc, g.eni))
+        r = migrate_measured(dc, peer, g, 'hv3')
+        check_migration(dc, g, r, before)
+    finally:
+        destroy_guests(dc)
         teardown(dc)
 
 
 TESTS = {
     'libvirt_migrate_aba': t_libvirt_migrate_aba,
+    'libvirt_migrate_abort': t_libvirt_migrate_abort,
+    'libvirtd_restart': t_libvirtd_restart,
 }
 
 
