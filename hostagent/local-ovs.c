@@ -148,11 +148,13 @@ gate_vif__(struct local_ovs *lo, const struct vif_info *vif)
         return false;
     }
     sset_find_and_delete(&lo->held, vif->iface_name);
+    relay_follow__(lo, VIF_PLUGGED, vif);
     if (g == LOCAL_OVS_GATE_INCOMING) {
+        /* Reported with the marker at once; the database's echo of it
+         * follows as a change that changes nothing. */
         local_ovs_set_marker(lo, vif->eni_id, "incoming", 0);
         report_vif__(lo, VIF_PLUGGED, vif, "incoming");
     } else {
-        relay_follow__(lo, VIF_PLUGGED, vif);
         report_vif__(lo, VIF_PLUGGED, vif, NULL);
     }
     return true;
