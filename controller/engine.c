@@ -586,12 +586,15 @@ engine_apply__(struct engine *e, const struct eni *eni,
     engine_track_migration__(e, eni, b, ev);
     char *warm = (ev == BINDING_EV_PREPARE && b->dest_host
                   ? xstrdup(b->dest_host) : NULL);
+    char *warm_mac = warm ? xstrdup(eni->mac) : NULL;
+    int32_t warm_port = b->dest_ofport;
     uint32_t vni = eni->vni;
     eni_store_set_binding(e->store, eni->id, b->state, b->host, b->ofport,
                           b->epoch, b->phase, b->dest_host, b->dest_ofport);
     if (warm) {
-        physical_warm_tunnels(e->physical, warm, vni);
+        physical_warm_tunnels(e->physical, warm, vni, warm_mac, warm_port);
         free(warm);
+        free(warm_mac);
     }
 }
 

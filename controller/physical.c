@@ -10,6 +10,7 @@
 #include "controller/eni.h"
 #include "controller/flows.h"
 #include "controller/metrics.h"
+#include "flow.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -21,6 +22,7 @@
 #include "ovs-glue/flow-table.h"
 #include "ovs-glue/of-server.h"
 #include "ovs-glue/of-switch.h"
+#include "packets.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -254,8 +256,29 @@ physical_warm__(const struct physical_host *from,
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Sends the sacrificial frame to 'mac' on 'ofport' of 'd' (see
+ * physical.h). */
+static void
+physical_prime_vif__(const struct physical_host *d, const char *mac,
+                     int32_t ofport)
+{
+    uint8_t frame[60] = { [12] = 0x88, [13] = 0xb5 };
+    struct eth_addr ea;
+    if (!eth_addr_from_string(mac, &ea)) {
+        return;
+    }
+    memcpy(frame, ea.ea, ETH_ADDR_LEN);
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    ofpact_put_OUTPUT(&ofpacts)->port = u16_to_ofp(ofport);
+    of_switch_packet_out(d->sw, frame, sizeof frame, OFPP_CONTROLLER,
+                         ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+}
+
 void
-physical_warm_tunnels(struct physical *p, const char *dest, uint32_t vni)
+physical_warm_tunnels(struct physical *p, const char *dest, uint32_t vni,
+                      const char *mac, int32_t dest_ofport)
 {
     const struct physical_host *d = physical_find_host(p, dest);
     if (!d || !host_ready(d) || !d->tunnel_ip
@@ -275,6 +298,9 @@ physical_warm_tunnels(struct physical *p, const char *dest, uint32_t vni)
         }
         physical_warm__(d, h, vni);
         physical_warm__(h, d, vni);
+    }
+    if (mac && dest_ofport > 0 && dest_ofport < OFPP_MAX) {
+        physical_prime_vif__(d, mac, dest_ofport);
     }
 }
 

@@ -42,9 +42,16 @@ void physical_set_eni(struct physical *, const struct eni *);
 /* A migration to 'dest' in 'vni' is being prepared: sends one frame (that
  * every receiver drops) through the tunnel from 'dest' to every other host
  * of 'vni' and back, so that each bridge resolves its underlay neighbour
- * now rather than drop the VM's first frames after it resumes. */
+ * now rather than drop the VM's first frames after it resumes.  Then, if
+ * 'dest_ofport' > 0, one frame to 'mac' straight into that VIF: a
+ * hypervisor waiting for an incoming migration takes the first frame of
+ * its queue and loses it (QEMU does: it reads one while it may not deliver
+ * it and drops it at the switchover), so that frame should not be one of
+ * the VM's.  The VM, if it ever sees it, drops it (a local experimental
+ * EtherType from the zero MAC). */
 void physical_warm_tunnels(struct physical *, const char *dest,
-                           uint32_t vni);
+                           uint32_t vni, const char *mac,
+                           int32_t dest_ofport);
 void physical_remove_eni(struct physical *, uint64_t key);
 void physical_set_sg(struct physical *, const struct security_group *);
 void physical_remove_sg(struct physical *, const char *id);

@@ -95,8 +95,10 @@ relay_follow__(struct local_ovs *lo, enum vif_event event,
     if (event == VIF_UNPLUGGED) {
         /* The source is gone: frames still on their way to it are
          * relayed until tetherd removes its flows. */
+        relay_set_vif(lo->relay, vif->ofport, NULL);
         return;
     }
+    relay_set_vif(lo->relay, vif->ofport, vif->iface_name);
     if (!strcmp(vif->migration, "paused")) {
         relay_start(lo->relay, vif->ofport, paused_at_ns__(vif));
     } else {

@@ -41,6 +41,7 @@
 #define HOSTAGENT_RELAY_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define RELAY_RING_FRAMES 4096
@@ -60,12 +61,42 @@ void relay_start(struct relay *, int32_t ofport, int64_t since_ns);
  * new). */
 void relay_stop(struct relay *, int32_t ofport);
 
+/* Port 'ofport' is the VIF 'ifname' (NULL: no longer a VIF).  While br-int
+ * tees 'ofport''s frames to the relay, the thread also captures what the
+ * VIF itself is given, with kernel timestamps, and judges a frame by when
+ * the VIF got it rather than when its copy reached the relay port (system
+ * and netdev datapaths; the dummy stream has no such interface). */
+void relay_set_vif(struct relay *, int32_t ofport, const char *ifname);
+
 struct relay_stats {
     uint64_t frames;        /* read from the relay port */
     uint64_t relayed;       /* written back toward a destination */
     uint64_t dropped;       /* unreadable, untagged or too long */
+    uint64_t vif_stamped;   /* judged by the VIF's own stamp */
     bool connected;
 };
 void relay_get_stats(struct relay *, struct relay_stats *);
+
+/* A VIF's recent delivery stamps, by frame hash (the thread's; exposed for
+ * tests). */
+#define RELAY_VIF_STAMPS 1024
+struct relay_stamp {
+    uint64_t hash;
+    int64_t ts;
+    bool used;
+};
+struct relay_stamps {
+    struct relay_stamp e[RELAY_VIF_STAMPS];
+    size_t head;            /* next slot to write */
+    size_t tail;            /* oldest kept */
+    size_t n;
+};
+/* The hash of an Ethernet frame, without its 802.1Q tag if 'tagged' (the
+ * relay's copy carries one, the VIF's does not). */
+uint64_t relay_frame_hash(const unsigned char *, size_t len, bool tagged);
+void relay_stamps_add(struct relay_stamps *, uint64_t hash, int64_t ts);
+/* Finds the oldest unused stamp of 'hash', marks it used, stores it in
+ * '*ts'. */
+bool relay_stamps_take(struct relay_stamps *, uint64_t hash, int64_t *ts);
 
 #endif /* hostagent/relay.h */

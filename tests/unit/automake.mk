@@ -115,3 +115,13 @@ tests_unit_test_libvirt_phase_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
 	$(LIBVIRT_CFLAGS) $(LIBXML2_CFLAGS)
 tests_unit_test_libvirt_phase_LDADD = $(OVS_LIBADD) $(LIBXML2_LIBS) \
 	$(OPENSSL_LIBS) $(CMOCKA_LIBS) -latomic -lm
+
+# hostagent/relay.c: a VIF's delivery stamps matched to the relay's copies.
+check_PROGRAMS += tests/unit/test-relay
+TESTS += tests/unit/test-relay
+tests_unit_test_relay_SOURCES = tests/unit/test-relay.c \
+	hostagent/relay.c hostagent/relay.h
+tests_unit_test_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_relay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_relay_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
+	$(CMOCKA_LIBS) -latomic -lm -lpthread
