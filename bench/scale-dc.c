@@ -7,6 +7,8 @@
  *                              new host) -> barrier reply after the bundle
  *                              on every affected switch (every host of the
  *                              ENI's VNI and its old host)
+ *   move_controller_cpu_ms     tetherd's CPU per move (with the stale
+ *                              unplug and the idle checks between moves)
  *   evacuate_s                 N concurrent live migrations (incoming,
  *                              paused, activated, completed, each phase sent
  *                              for all at once), first event -> last barrier
@@ -504,6 +506,7 @@ bench_moves(void)
 {
     long long *lat = xmalloc(n_moves * sizeof *lat);
     long long own_us = 0, total_us = 0;
+    double cpu0 = tetherd_cpu_s();
     bool *affected = xmalloc(n_hosts * sizeof *affected);
     struct sim_switch_stats *before = xmalloc(n_hosts * sizeof *before);
     struct tstats t0 = tetherd_stats();
@@ -586,11 +589,13 @@ bench_moves(void)
         struct idle_aux a = { .vif_events = vif_events };
         wait_stats(idle_after, &a, 1, 30, "idle after a move");
     }
+    double cpu = tetherd_cpu_s() - cpu0;
     qsort(lat, n_moves, sizeof *lat, cmp_ll);
     printf("move_ms_p50: %.2f ms\n", lat[(n_moves - 1) / 2] / 1000.0);
     printf("move_ms_p99: %.2f ms\n", lat[(n_moves - 1) * 99 / 100] / 1000.0);
     printf("move_ms_max: %.2f ms\n", lat[n_moves - 1] / 1000.0);
     printf("move_sim_share: %.1f %%\n", 100.0 * own_us / MAX(total_us, 1));
+    printf("move_controller_cpu_ms: %.2f ms\n", cpu * 1000.0 / n_moves);
     if (timeouts) {
         printf("move_timeouts: %d moves\n", timeouts);
     }
