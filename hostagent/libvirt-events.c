@@ -17,7 +17,9 @@
  * vm-id names a domain this table does not know as running is held back
  * (libvirt_events_vif_gate()) until the domain's STARTED arrives; if
  * nothing arrives within a second, the agent asks libvirt (no such domain:
- * not libvirt's, report it; running: report it; else keep waiting). */
+ * not libvirt's, report it; running: report it; else keep waiting).  While
+ * the connection is down, new VIFs are reported as they are (libvirt is
+ * preparing nothing then), and those already held wait for it. */
 #include <config.h>
 
 #include "hostagent/libvirt-events.h"
@@ -640,6 +642,9 @@ libvirt_events_create(const char *uri, qmp_marker_func *marker_cb,
     le->classified_cb = classified_cb;
     le->aux = aux;
     VLOG_INFO("following libvirt at %s for migration phases", uri);
+    /* Now, so that the VIFs found in the first read of the database are
+     * judged with libvirt's domains at hand. */
+    connect__(le);
     return le;
 }
 
@@ -765,6 +770,14 @@ libvirt_events_vif_gate(const char *vm_uuid, void *le_)
 
     if (d && d->phase.incoming) {
         return LOCAL_OVS_GATE_INCOMING;
+    } else if (!le->conn && !shash_find(&le->held, vm_uuid)) {
+        /* libvirt is away, so it is not preparing a migration here
+         * either: a new VIF is not its doing.  (Holding VIFs now would
+         * leave running VMs out of the agent's resync.) */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 60);
+        VLOG_WARN_RL(&rl, "%s unreachable: the VIF of domain %s is reported "
+                     "as it is", le->uri, vm_uuid);
+        return LOCAL_OVS_GATE_REPORT;
     } else if (d && d->known && le->conn) {
         return LOCAL_OVS_GATE_REPORT;
     }

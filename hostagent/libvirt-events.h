@@ -35,7 +35,8 @@ void libvirt_events_wait(struct libvirt_events *);
  * once it is known to be anything else (booted here, running, or no
  * domain of this libvirt); LOCAL_OVS_GATE_HOLD until then, e.g. while
  * libvirt is starting it (its STARTED event, which says "migrated" or not,
- * comes once the tap is plugged) or libvirt is unreachable. */
+ * comes once the tap is plugged).  A VIF that appears while libvirt is
+ * unreachable is reported as it is. */
 enum local_ovs_gate libvirt_events_vif_gate(const char *vm_uuid, void *le);
 
 #endif /* hostagent/libvirt-events.h */
