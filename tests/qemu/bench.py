@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """bench/qemu: loss and duplicates of real QEMU (TCG) live migrations under
 1 kHz UDP probes (echoed by the guest, so a probe counts as lost if either
-direction lost it), with tether and over a plain OVS NORMAL learning switch,
+direction lost it; "_around_stun": only those sent from 25 ms before the
+source's STOP to 25 ms after the destination's RESUME), with tether and
+over a plain OVS NORMAL learning switch,
 beside the stun (source STOP to destination RESUME, from QMP events).
 Prints "name: value unit" lines (median, and worst as name_worst).  Runs
 inside tests/mininet/run.sh:  run.sh bench.py [MIGRATIONS]  (default 10 per
@@ -65,6 +67,9 @@ def main():
         log('%s: %d migrations in %.0f s, %d guest crashes rerun' % (
             mode, len(res[mode]), time.monotonic() - t0, crashes))
     report('qemu_loss_ms_tether', [r['lost'] for r in res['tether']], 'ms')
+    report('qemu_loss_ms_tether_around_stun',
+           [r['stun_lost'] for r in res['tether']
+            if r.get('stun_lost') is not None], 'ms')
     report('qemu_dup_tether', [r['dup'] for r in res['tether']], 'packets',
            True)
     report('qemu_loss_ms_tether_pause_before_switchover',
@@ -72,6 +77,9 @@ def main():
     report('qemu_dup_tether_pause_before_switchover',
            [r['dup'] for r in res['tether_hold']], 'packets', True)
     report('qemu_loss_ms_bridge', [r['lost'] for r in res['bridge']], 'ms')
+    report('qemu_loss_ms_bridge_around_stun',
+           [r['stun_lost'] for r in res['bridge']
+            if r.get('stun_lost') is not None], 'ms')
     report('qemu_dup_bridge', [r['dup'] for r in res['bridge']], 'packets')
     report('qemu_stun_ms', [r['stun_ms'] for m in res.values() for r in m
                             if 'stun_ms' in r], 'ms')

@@ -20,9 +20,18 @@ GUEST_IP, GUEST_MAC = '10.0.0.100', '02:00:00:00:01:00'
 PEER_IP, PEER_MAC = '10.0.0.11', '02:00:00:00:00:11'
 GUEST2_IP, GUEST2_MAC = '10.0.0.101', '02:00:00:00:01:01'
 NEAR_IP, NEAR_MAC = '10.0.0.13', '02:00:00:00:00:13'
-# A migration may lose the probes between the source's STOP and the
-# switchover, round trip (see README.md); and never duplicate one.
-MAX_LOSS = int(os.environ.get('TETHER_QEMU_MAX_LOSS', '50'))
+# What a migration may lose, round trip (see README.md), and never a
+# duplicate.  Around the stun (source STOP - 25 ms .. destination RESUME +
+# 25 ms), where the network's programming decides: what arrived while QEMU
+# stopped its vCPUs before it stamped STOP (0-4 probes measured; ~20 ms at
+# worst for TCG on a loaded host).  A switch that follows the VM only when
+# it resumes loses the whole stun there (tens of probes).  In all: also a
+# TCG guest that stalls after it resumed, and the burst of echoes it then
+# sends at once, which the destination's userspace datapath partly drops
+# (measured with captures on every hop; up to ~160 on a loaded machine).
+STUN_MAX_LOSS = int(os.environ.get('TETHER_QEMU_STUN_MAX_LOSS', '10'))
+STUN_MARGIN_MS = 25
+MAX_LOSS = int(os.environ.get('TETHER_QEMU_MAX_LOSS', '200'))
 
 
 class Fail(Exception):
@@ -50,8 +59,10 @@ def migrate_measured(dc, peer, g, dst, **kw):
     finally:
         time.sleep(1.0)
         s = dc.probe_stop(pr)
+    r['stream'] = s
     r['lost'], r['dup'], r['sent'] = s.lost, s.dup, s.sent
     r['window_ms'] = s.max_window_ms
+    r['stun_lost'] = stun_loss(s, r)
     for t0, t1, c in s.gap_times():
         ref = r.get('t_stop', r['t_start'])
         log('  %d lost, sent %+.1f .. %+.1f ms from %s' % (
@@ -65,14 +76,40 @@ def migrate_measured(dc, peer, g, dst, **kw):
     return r
 
 
+def stun_loss(s, r):
+    """Probes of stream 's' lost that were sent around migration 'r''s stun
+    (STOP - STUN_MARGIN_MS .. RESUME + STUN_MARGIN_MS); None without both
+    QMP events."""
+    if 't_stop' not in r or 't_resume' not in r:
+        return None
+    lo = r['t_stop'] - STUN_MARGIN_MS * 1000000
+    hi = r['t_resume'] + STUN_MARGIN_MS * 1000000
+    n = 0
+    for t0, t1, c in s.gap_times():
+        for k in range(c):
+            t = t0 + (t1 - t0) * k / max(1, c - 1)
+            n += lo <= t <= hi
+    return n
+
+
+def check_migrated(s, r, what):
+    """The checks of a completed migration 'r' on probe stream 's'."""
+    check(r['outcome'] == 'completed', '%s: migration %s'
+          % (what, r['outcome']))
+    check(s.dup == 0, '%s: %d duplicates' % (what, s.dup))
+    n = stun_loss(s, r)
+    log('%s: %d lost around the stun, %d in all' % (what, n or 0, s.lost))
+    check(n is not None, '%s: no STOP/RESUME from QMP' % what)
+    check(n <= STUN_MAX_LOSS, '%s: %d lost around the stun' % (what, n))
+    check(s.lost <= MAX_LOSS, '%s: %d lost' % (what, s.lost))
+
+
 def t_migrate_aba():
     dc, peer, g = setup()
     try:
         for dst in ('hv3', 'hv2'):
             r = migrate_measured(dc, peer, g, dst)
-            check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
-            check(r['dup'] == 0, '%d duplicates' % r['dup'])
-            check(r['lost'] <= MAX_LOSS, '%d lost' % r['lost'])
+            check_migrated(r['stream'], r, '%s -> %s' % (r['src'], dst))
             check(dc.eni(g.eni).get('host') == dst, 'ENI not on ' + dst)
     finally:
         teardown(dc)
@@ -122,16 +159,14 @@ def t_tcp_survives():
         teardown(dc)
 
 
-def check_stream(s, what, r=None, max_loss=MAX_LOSS):
+def check_stream(s, what, r):
     log('%s: %s' % (what, s))
-    if r:
-        ref = r.get('t_stop', r['t_start'])
-        for t0, t1, c in s.gap_times():
-            log('  %d lost, sent %+.1f .. %+.1f ms from %s' % (
-                c, (t0 - ref) / 1e6, (t1 - ref) / 1e6,
-                'STOP' if 't_stop' in r else 'migrate'))
-    check(s.dup == 0, '%s: %d duplicates' % (what, s.dup))
-    check(s.lost <= max_loss, '%s: %d lost' % (what, s.lost))
+    ref = r.get('t_stop', r['t_start'])
+    for t0, t1, c in s.gap_times():
+        log('  %d lost, sent %+.1f .. %+.1f ms from %s' % (
+            c, (t0 - ref) / 1e6, (t1 - ref) / 1e6,
+            'STOP' if 't_stop' in r else 'migrate'))
+    check_migrated(s, r, what)
 
 
 def t_two_guests():
@@ -167,8 +202,6 @@ def t_two_guests():
                 raise r
         for guest, dst, s in ((g, 'hv3', streams[0]), (h, 'hv2', streams[1])):
             r = res[guest.name]
-            check(r['outcome'] == 'completed',
-                  '%s: migration %s' % (guest.name, r['outcome']))
             log('%s -> %s: stun %s ms' % (guest.name, dst,
                                           '%.1f' % r['stun_ms']
                                           if 'stun_ms' in r else '-'))
@@ -219,7 +252,6 @@ def t_no_fabric_learning():
         r = dc.migrate(g, 'hv3')
         time.sleep(1.0)
         s1, s2 = dc.probe_stop(pr1), dc.probe_stop(pr2)
-        check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
         check_stream(s1, 'peer (hv1) -> g', r)
         check_stream(s2, 'near (hv3, the destination) -> g', r)
         if tether:
