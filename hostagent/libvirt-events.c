@@ -336,10 +336,13 @@ domain_read__(struct libvirt_events *le, virDomainPtr dom)
         return NULL;
     }
     struct lv_domain *d = domain_get__(le, uuid);
+    const char *name = virDomainGetName(dom);
+    free(d->name);
+    d->name = xstrdup(name ? name : "?");
+
     char *xml = virDomainGetXMLDesc(dom, 0);
     char *xml_uuid, **enis;
     size_t n_enis;
-
     if (!xml) {
         VLOG_WARN("libvirt domain %s: XML: %s", uuid, last_error__());
         return d;
@@ -354,9 +357,6 @@ domain_read__(struct libvirt_events *le, virDomainPtr dom)
         free(xml_uuid);
     }
     free(xml);
-    free(d->name);
-    const char *name = virDomainGetName(dom);
-    d->name = xstrdup(name ? name : "?");
     return d;
 }
 
@@ -405,8 +405,8 @@ domain_event__(struct libvirt_events *le, virDomainPtr dom, int event,
         return;
     }
     struct lv_domain *d = shash_find_data(&le->domains, uuid);
-    if (!d || (event == VIR_DOMAIN_EVENT_STARTED)) {
-        /* A new QEMU may have new interfaces. */
+    if (!d || !d->name || event == VIR_DOMAIN_EVENT_STARTED) {
+        /* Not read yet, or a new QEMU, which may have new interfaces. */
         d = domain_read__(le, dom);
         if (!d) {
             return;
