@@ -47,7 +47,22 @@ struct engine_migration {
     uint64_t activate_round;
     long long int activate_confirmed;   /* when seen confirmed, or 0 */
     bool commit_pending;
+
+    /* The round that carried SWITCHOVER (0: none, or already told) and the
+     * source host to tell once every bridge confirmed it: a hypervisor
+     * holding the source before its switchover goes on then. */
+    uint64_t switchover_round;
+    char *switchover_host;
+    long long int switchover_at;
 };
+
+static void
+engine_free_migration__(struct engine_migration *m)
+{
+    free(m->eni_id);
+    free(m->switchover_host);
+    free(m);
+}
 
 struct engine {
     struct host_registry *hosts;
@@ -83,8 +98,7 @@ engine_destroy(struct engine *e)
     if (e) {
         struct engine_migration *m;
         HMAP_FOR_EACH_POP (m, node, &e->migrations) {
-            free(m->eni_id);
-            free(m);
+            engine_free_migration__(m);
         }
         hmap_destroy(&e->migrations);
         shash_destroy_free_data(&e->last_host);
@@ -220,6 +234,33 @@ engine_run_commits__(struct engine *e)
     }
 }
 
+/* Tells the source host of each migration whose switchover every bridge has
+ * confirmed (Command SWITCHOVER_READY): a hypervisor that holds the source
+ * before its switchover (QEMU's pause-before-switchover) lets it go on now
+ * rather than after its bounded wait. */
+static void
+engine_run_switchovers__(struct engine *e)
+{
+    uint64_t confirmed = physical_confirmed_round(e->physical);
+    struct engine_migration *m;
+
+    HMAP_FOR_EACH (m, node, &e->migrations) {
+        if (!m->switchover_round || m->switchover_round > confirmed) {
+            continue;
+        }
+        m->switchover_round = 0;
+        VLOG_INFO("eni %s: switchover confirmed on every bridge in %lld ms; "
+                  "telling %s", m->eni_id, time_msec() - m->switchover_at,
+                  m->switchover_host);
+        if (e->agents) {
+            Tether__Command cmd = TETHER__COMMAND__INIT;
+            cmd.kind = TETHER__COMMAND__KIND__SWITCHOVER_READY;
+            cmd.eni_id = m->eni_id;
+            agent_server_send_command(e->agents, m->switchover_host, &cmd);
+        }
+    }
+}
+
 static void
 engine_run_timeouts__(struct engine *e)
 {
@@ -240,8 +281,7 @@ engine_run_timeouts__(struct engine *e)
                 engine_apply__(e, eni, &b, ev, "not activated in time");
             } else if (!eni) {
                 hmap_remove(&e->migrations, &m->node);
-                free(m->eni_id);
-                free(m);
+                engine_free_migration__(m);
             }
         }
     }
@@ -253,6 +293,9 @@ engine_wait(struct engine *e)
     struct engine_migration *m;
     uint64_t confirmed = physical_confirmed_round(e->physical);
     HMAP_FOR_EACH (m, node, &e->migrations) {
+        if (m->switchover_round && m->switchover_round <= confirmed) {
+            poll_immediate_wake();
+        }
         if (!m->commit_pending) {
             continue;
         } else if (m->activate_confirmed) {
@@ -297,6 +340,7 @@ void
 engine_run(struct engine *e)
 {
     engine_run_commits__(e);
+    engine_run_switchovers__(e);
     engine_run_timeouts__(e);
     bool ready = e->store && eni_store_is_ready(e->store);
     if (ready && !e->store_was_ready) {
@@ -451,13 +495,20 @@ engine_track_migration__(struct engine *e, const struct eni *eni,
                                   : "outcome=\"rollback\"",
                                   (now - m->started) / 1000.0);
         hmap_remove(&e->migrations, &m->node);
-        free(m->eni_id);
-        free(m);
+        engine_free_migration__(m);
         m = NULL;
     }
     if (m && ev == BINDING_EV_ACTIVATE) {
         m->activate_round = physical_next_round(e->physical);
         m->activate_confirmed = 0;
+    }
+    if (m && ev == BINDING_EV_SWITCHOVER && b->host) {
+        m->switchover_round = physical_next_round(e->physical);
+        m->switchover_at = now;
+        free(m->switchover_host);
+        m->switchover_host = xstrdup(b->host);
+    } else if (m && b->phase != ENI_MIG_SWITCHOVER) {
+        m->switchover_round = 0;        /* moved on: nobody waits */
     }
 }
 

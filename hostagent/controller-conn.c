@@ -44,6 +44,8 @@ struct controller_conn {
     size_t n_cpu_flags;
     controller_conn_refusal_func *refusal_cb;
     void *refusal_aux;
+    controller_conn_switchover_func *switchover_cb;
+    void *switchover_aux;
 
     controller_conn_resync_func *resync_cb;
     void *aux;
@@ -326,12 +328,27 @@ handle_command(struct controller_conn *c, const Tether__Command *cmd)
         }
         ack.status = TETHER__ACK__STATUS__OK;
         break;
+    case TETHER__COMMAND__KIND__SWITCHOVER_READY:
+        if (c->switchover_cb) {
+            c->switchover_cb(cmd->eni_id, c->switchover_aux);
+        }
+        ack.status = TETHER__ACK__STATUS__OK;
+        break;
     default:
         ack.status = TETHER__ACK__STATUS__UNSUPPORTED;
         ack.message = (char *) "command not supported by this agent";
         break;
     }
     tether_channel_send(c->channel, TETHER_MSG_ACK, &ack.base);
+}
+
+void
+controller_conn_set_switchover_cb(struct controller_conn *c,
+                                  controller_conn_switchover_func *cb,
+                                  void *aux)
+{
+    c->switchover_cb = cb;
+    c->switchover_aux = aux;
 }
 
 void

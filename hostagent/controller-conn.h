@@ -78,6 +78,13 @@ void controller_conn_set_refusal_cb(struct controller_conn *,
                                     controller_conn_refusal_func *,
                                     void *aux);
 
+/* Called when tetherd says that every bridge confirmed the switchover of
+ * 'eni_id' (Command SWITCHOVER_READY). */
+typedef void controller_conn_switchover_func(const char *eni_id, void *aux);
+void controller_conn_set_switchover_cb(struct controller_conn *,
+                                       controller_conn_switchover_func *,
+                                       void *aux);
+
 /* Asks for a full Resync to be sent (when registered). */
 void controller_conn_request_resync(struct controller_conn *);
 

@@ -522,6 +522,32 @@ conn_connect__(struct qmp_conn *c)
     return true;
 }
 
+/* Lets a source held in "pre-switchover" go on. */
+static void
+send_continue__(struct qmp_conn *c)
+{
+    conn_send__(c, "{\"execute\":\"migrate-continue\",\"arguments\":"
+                "{\"state\":\"pre-switchover\"},\"id\":\"continue\"}");
+    c->continue_at = LLONG_MAX;
+}
+
+void
+qmp_backend_switchover_ready(struct qmp_backend *qb, const char *eni_id)
+{
+    for (size_t i = 0; qb && i < qb->n_conns; i++) {
+        struct qmp_conn *c = qb->conns[i];
+        if (!strcmp(c->eni_id, eni_id) && c->fd >= 0
+            && c->continue_at != LLONG_MAX) {
+            long long int left = c->continue_at - time_msec();
+            VLOG_INFO("ENI %s: tetherd confirmed the switchover, "
+                      "migrate-continue (%lld ms before the wait's end)",
+                      c->eni_id, left > 0 ? left : 0);
+            send_continue__(c);
+            conn_flush__(c);
+        }
+    }
+}
+
 void
 qmp_backend_run(struct qmp_backend *qb)
 {
@@ -554,9 +580,7 @@ qmp_backend_run(struct qmp_backend *qb)
         if (c->fd >= 0 && now >= c->continue_at) {
             VLOG_INFO("ENI %s: switchover wait over, migrate-continue",
                       c->eni_id);
-            conn_send__(c, "{\"execute\":\"migrate-continue\",\"arguments\":"
-                        "{\"state\":\"pre-switchover\"},\"id\":\"continue\"}");
-            c->continue_at = LLONG_MAX;
+            send_continue__(c);
         }
         conn_flush__(c);
         i++;

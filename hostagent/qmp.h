@@ -36,6 +36,10 @@ void qmp_backend_add_dir(struct qmp_backend *, const char *dir);
  * an error message (to free). */
 char *qmp_backend_parse(struct qmp_backend *, const char *arg);
 
+/* tetherd confirmed ENI 'eni_id''s switchover on every bridge: a source
+ * QEMU held in "pre-switchover" for it gets its migrate-continue now. */
+void qmp_backend_switchover_ready(struct qmp_backend *, const char *eni_id);
+
 void qmp_backend_run(struct qmp_backend *);
 void qmp_backend_wait(struct qmp_backend *);
 

@@ -131,7 +131,7 @@ parse_options(int argc, char *argv[], struct agent_options *o)
     o->datapath_type = "system";
     o->tunnel_port = "tether-tun";
     o->relay_port = "tether-relay";
-    o->qmp_switchover_wait_ms = 20;
+    o->qmp_switchover_wait_ms = 100;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -309,7 +309,9 @@ usage(void)
            "                            in DIR) for migration phases "
            "(repeatable)\n"
            "  --qmp-switchover-wait=MS  hold a source in pre-switchover "
-           "this long (20)\n"
+           "until tetherd confirms\n"
+           "                            its switchover, at most this long "
+           "(100)\n"
            "  --cpu-flags-file=FILE     CPU model and flags to report "
            "(default /proc/cpuinfo)\n"
            "  --libvirt=URI             report the CPU libvirt at URI "
@@ -369,6 +371,13 @@ agent_refusal_cb(const char *eni_id, const char *reason, void *a_)
 {
     struct agent *a = a_;
     vif_marker_refused(a->marker, eni_id, reason);
+}
+
+static void
+agent_switchover_cb(const char *eni_id, void *a_)
+{
+    struct agent *a = a_;
+    qmp_backend_switchover_ready(a->qmp, eni_id);
 }
 
 static void
@@ -475,6 +484,7 @@ main(int argc, char *argv[])
     cpuinfo_destroy(&cpu);
     a.marker = vif_marker_create(o.ovsdb);
     controller_conn_set_refusal_cb(a.conn, agent_refusal_cb, &a);
+    controller_conn_set_switchover_cb(a.conn, agent_switchover_cb, &a);
     struct local_ovs_config lc = {
         .db_remote = o.ovsdb,
         .bridge = o.bridge,

@@ -850,6 +850,7 @@ validate_command(const ProtobufCMessage *pb, char *err)
         break;
 
     case TETHER__COMMAND__KIND__REFUSE_MIGRATION:
+    case TETHER__COMMAND__KIND__SWITCHOVER_READY:
         error = check_eni_id("", "eni_id", m->eni_id, err);
         break;
 

@@ -1200,8 +1200,8 @@ test_command_kind(void **state)
 {
     f.command.kind = TETHER__COMMAND__KIND__KIND_UNSPECIFIED;
     expect_invalid(TETHER_MSG_COMMAND, &f.command.base, "command: kind 0");
-    f.command.kind = 5;
-    expect_invalid(TETHER_MSG_COMMAND, &f.command.base, "kind 5");
+    f.command.kind = 6;
+    expect_invalid(TETHER_MSG_COMMAND, &f.command.base, "kind 6");
     f.command.kind = TETHER__COMMAND__KIND__REQUEST_RESYNC;
     expect_valid(TETHER_MSG_COMMAND, &f.command.base);
 }
@@ -1225,6 +1225,17 @@ test_command_refuse_migration(void **state)
     f.command.eni_id = "";
     expect_invalid(TETHER_MSG_COMMAND, &f.command.base,
                    "eni_id \"\" is not a valid ENI id");
+    f.command.eni_id = "eni-7";
+    expect_valid(TETHER_MSG_COMMAND, &f.command.base);
+}
+
+static void
+test_command_switchover_ready(void **state)
+{
+    f.command.kind = TETHER__COMMAND__KIND__SWITCHOVER_READY;
+    f.command.eni_id = "bad id";
+    expect_invalid(TETHER_MSG_COMMAND, &f.command.base,
+                   "eni_id \"bad id\" is not a valid ENI id");
     f.command.eni_id = "eni-7";
     expect_valid(TETHER_MSG_COMMAND, &f.command.base);
 }
@@ -1363,6 +1374,7 @@ main(void)
         T(test_command_kind),
         T(test_command_announce),
         T(test_command_refuse_migration),
+        T(test_command_switchover_ready),
         T(test_command_set_controller),
         T(test_ack_rules),
         T(test_error_rules),
