@@ -6,7 +6,9 @@ its own /etc/libvirt, and the hypervisor's OVS run directory on
 ovsdb-server.  The agents follow their libvirtd's domain events
 (--libvirt-events); guests are libvirt domains defined from XML and
 migrated with virsh.  Run inside tests/mininet/run.sh."""
+import datetime
 import os
+import re
 import signal as sig_
 import subprocess
 import time
@@ -305,6 +307,8 @@ class LvDataCenter(QemuDataCenter):
                 'tcp://10.99.0.%d' % dhv.n]
         if abort:
             argv += ['--bandwidth', '20']
+        watch_src, watch_dst = QemuEvents(src), QemuEvents(dhv)
+        time.sleep(0.3)         # virsh registered
         p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         res = {'t_start': t0, 'src': src.name, 'dst': dst,
@@ -317,6 +321,16 @@ class LvDataCenter(QemuDataCenter):
         out, err = p.communicate(timeout=timeout)
         res['outcome'] = 'completed' if p.returncode == 0 else 'failed'
         res['error'] = err.strip()
+        time.sleep(0.2)
+        watch_src.stop()
+        watch_dst.stop()
+        stops = [t for t in watch_src.times('STOP')
+                 if t >= (t0 - (time.monotonic_ns() - time.time_ns())) / 1e9]
+        resumes = watch_dst.times('RESUME')
+        if stops and resumes:
+            res['t_stop'] = unix_to_mono_ns(stops[0])
+            res['t_resume'] = unix_to_mono_ns(resumes[-1])
+            res['stun_ms'] = (res['t_resume'] - res['t_stop']) / 1e6
         if abort:
             self.wait_bound(guest, src.name, timeout=20)
             res['t_end'] = time.monotonic_ns()
@@ -339,6 +353,46 @@ class LvDataCenter(QemuDataCenter):
             raise GuestCrashed('guest kernel crashed after migration to %s'
                                % dst)
         return res
+
+
+class QemuEvents:
+    """QEMU's own events of one libvirt daemon's domains, as libvirt relays
+    them (virsh qemu-monitor-event --timestamp: stamped to the ms as virsh
+    receives them, 1-2 ms after QEMU's own stamp): the test's view of a
+    STOP or RESUME, independent of the agent."""
+    LINE_RE = re.compile(r'^(\d+-\d+-\d+ \d+:\d+:\d+\.\d+)\+0000: '
+                         r'event (\w+) for domain', re.M)
+
+    def __init__(self, hv, events=('STOP', 'RESUME')):
+        self.out = os.path.join(hv.dc.dir, 'qemu-events-%s-%d.txt'
+                                % (hv.name, hv.dc.next_n()))
+        self.procs = []
+        for ev in events:
+            self.procs.append(subprocess.Popen(
+                [VIRSH, '-q', '-c', hv.uri(), 'qemu-monitor-event', '--loop',
+                 '--timestamp', '--event', ev], stdout=open(self.out, 'a'),
+                stderr=subprocess.STDOUT, start_new_session=True))
+
+    def times(self, name):
+        """Unix times of every event 'name' so far."""
+        try:
+            with open(self.out) as f:
+                text = f.read()
+        except OSError:
+            return []
+        return [datetime.datetime.strptime(m.group(1), '%Y-%m-%d %H:%M:%S.%f')
+                .replace(tzinfo=datetime.timezone.utc).timestamp()
+                for m in self.LINE_RE.finditer(text) if m.group(2) == name]
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+            p.wait()
+
+
+def unix_to_mono_ns(t):
+    """Unix time 't' (s) on this host as CLOCK_MONOTONIC ns."""
+    return int(t * 1e9) - (time.time_ns() - time.monotonic_ns())
 
 
 def agent_log(hv):
