@@ -174,6 +174,19 @@ tests_sandbox_test_admission_LDADD = tests/sandbox/libsandbox.la \
 EXTRA_tests_sandbox_test_admission_DEPENDENCIES = controller/tetherd \
 	hostagent/tether-agent ctl/tetherctl
 
+# tether-agent --libvirt-events with libvirt's test driver
+# (test-libvirt-gate.c): which new VIFs are held back before tetherd hears
+# of them.
+check_PROGRAMS += tests/sandbox/test-libvirt-gate
+TESTS += tests/sandbox/test-libvirt-gate
+tests_sandbox_test_libvirt_gate_SOURCES = tests/sandbox/test-libvirt-gate.c \
+	tests/sandbox/dc.c tests/sandbox/dc.h
+tests_sandbox_test_libvirt_gate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_sandbox_test_libvirt_gate_LDADD = tests/sandbox/libsandbox.la \
+	$(CMOCKA_LIBS) -lpthread
+EXTRA_tests_sandbox_test_libvirt_gate_DEPENDENCIES = controller/tetherd \
+	hostagent/tether-agent ctl/tetherctl
+
 # test-migration measures losses in milliseconds: it runs alone, after every
 # other test of the run has finished, so that a parallel `make check` does
 # not load the machine under it.
