@@ -218,6 +218,10 @@ class LvHypervisor(QHypervisor):
             # hv1 holds the peer only: no libvirt there.
             return QHypervisor.start_agent(self)
         self.start_libvirtd()
+        self.spawn_agent()
+
+    def spawn_agent(self):
+        """Starts this hypervisor's agent, following its libvirtd."""
         self.procs['agent'] = self.dc.spawn(
             self.host, 'tether-agent@' + self.name,
             [self.dc.bin('hostagent/tether-agent'),
@@ -291,12 +295,13 @@ class LvDataCenter(QemuDataCenter):
         self.wait_bound(g, hv, timeout=30)
         return g
 
-    def migrate(self, guest, dst, abort=False, timeout=120):
+    def migrate(self, guest, dst, abort=False, during=None, timeout=120):
         """Live-migrates guest to hypervisor dst with virsh (not
         peer-to-peer: virsh drives both daemons), the migration stream on
         the migration link.  abort: virsh domjobabort on the source
-        half-way through the pre-copy (the stream limited to 20 MiB/s to
-        leave time for it).  Returns a dict of timings and the outcome."""
+        half-way through the pre-copy; during: called there instead (the
+        stream limited to 20 MiB/s to leave time for either).  Returns a
+        dict of timings and the outcome."""
         src = self.hvs[guest.hv]
         dhv = self.hvs[dst]
         console_len = len(guest.console_text())
@@ -305,7 +310,7 @@ class LvDataCenter(QemuDataCenter):
         argv = [VIRSH, '-q', '-c', src.uri(), 'migrate', '--live',
                 guest.name, dhv.uri(), '--migrateuri',
                 'tcp://10.99.0.%d' % dhv.n]
-        if abort:
+        if abort or during:
             argv += ['--bandwidth', '20']
         watch_src, watch_dst = QemuEvents(src), QemuEvents(dhv)
         time.sleep(0.3)         # virsh registered
@@ -313,11 +318,14 @@ class LvDataCenter(QemuDataCenter):
                              stderr=subprocess.PIPE, text=True)
         res = {'t_start': t0, 'src': src.name, 'dst': dst,
                'console_at': console_len}
-        if abort:
+        if abort or during:
             self.wait_phase(guest, 'prepared', timeout=30)
             time.sleep(0.3)
+        if abort:
             self.mark('abort %s' % guest.name)
             src.virsh('domjobabort', guest.name)
+        elif during:
+            during()
         out, err = p.communicate(timeout=timeout)
         res['outcome'] = 'completed' if p.returncode == 0 else 'failed'
         res['error'] = err.strip()

@@ -9,6 +9,7 @@ run whose guest kernel crashed after a migration (the known TCG crash) is
 rerun, up to TETHER_QEMU_TRIES (3) times."""
 import os
 import re
+import signal as sig_
 import sys
 import time
 import traceback
@@ -174,10 +175,36 @@ def t_libvirtd_restart():
         teardown(dc)
 
 
+def t_libvirt_agent_restart_incoming():
+    """The destination's agent killed (SIGKILL) in the middle of the
+    pre-copy and started again: it finds the paused domain to be an
+    incoming migration (libvirt refuses its job statistics there), so the
+    resume still says "activated", and the migration passes as in
+    libvirt_migrate_aba."""
+    dc, peer, g = setup()
+    dst = dc.hvs['hv3']
+
+    def restart():
+        dst.kill_agent(sig_.SIGKILL)
+        dst.spawn_agent()
+        wait_until(lambda: re.search(r'libvirt domain g \(\S+\): running '
+                                     r'here, incoming migration',
+                                     agent_log(dst)), 10,
+                   'the restarted agent to find the incoming domain')
+    try:
+        before = len(engine_events(dc, g.eni))
+        r = migrate_measured(dc, peer, g, 'hv3', during=restart)
+        check_migration(dc, g, r, before)
+    finally:
+        destroy_guests(dc)
+        teardown(dc)
+
+
 TESTS = {
     'libvirt_migrate_aba': t_libvirt_migrate_aba,
     'libvirt_migrate_abort': t_libvirt_migrate_abort,
     'libvirtd_restart': t_libvirtd_restart,
+    'libvirt_agent_restart_incoming': t_libvirt_agent_restart_incoming,
 }
 
 
