@@ -394,8 +394,9 @@ static void
 domain_event__(struct libvirt_events *le, virDomainPtr dom, int event,
                int detail)
 {
-    /* The pause's time is the event's arrival: libvirt's events carry
-     * none.  Taken first, before anything else is asked. */
+    /* The event's arrival (libvirt's events carry no time): a pause's
+     * time if QEMU's own STOP was not relayed.  Taken first, before
+     * anything else is asked. */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     double now = ts.tv_sec + ts.tv_nsec / 1e9;
@@ -438,6 +439,7 @@ domain_event__(struct libvirt_events *le, virDomainPtr dom, int event,
             bool stamped = d->stop_at > 0 && d->stop_at <= now
                            && now - d->stop_at < 10;
             paused_at = stamped ? d->stop_at : now;
+            d->stop_at = 0;
             VLOG_INFO("libvirt domain %s paused at %.6f (%s, %.1f ms before "
                       "the event)", d->name, paused_at,
                       stamped ? "QEMU's STOP" : "the event's arrival",
