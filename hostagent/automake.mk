@@ -5,6 +5,7 @@ hostagent_tether_agent_SOURCES = \
 	hostagent/cpuinfo.c hostagent/cpuinfo.h \
 	hostagent/libvirt-events.c hostagent/libvirt-events.h \
 	hostagent/libvirt-host.c hostagent/libvirt-host.h \
+	hostagent/libvirt-loop.c hostagent/libvirt-loop.h \
 	hostagent/libvirt-phase.c hostagent/libvirt-phase.h \
 	hostagent/local-ovs.c hostagent/local-ovs.h \
 	hostagent/qmp.c hostagent/qmp.h \
