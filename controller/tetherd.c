@@ -476,6 +476,8 @@ main(int argc, char *argv[])
     tether_service_merge_config(&argc, &argv);
     parse_options(argc, argv, &o);
 
+    /* Every bridge's fd is waited for each round: ovs_loop_avoid_epoll(). */
+    ovs_loop_avoid_epoll();
     struct event_base *base = ovs_loop_base();
     tether_service_start(base, o.unixctl_path);
 

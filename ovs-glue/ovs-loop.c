@@ -37,8 +37,18 @@ struct ovs_loop_wait {
 };
 
 static struct event_base *base;
+static bool avoid_epoll;
 static struct ovs_loop_wait *waits;
 static size_t n_waits, allocated_waits;
+
+/* Where an fd is in 'waits': 'wait_index[fd]' is its position plus one, if
+ * 'waits' has it at that position (entries from earlier rounds are stale,
+ * and checked against 'waits' rather than cleared).  tetherd waits on each
+ * bridge's connection (1,000 at full size), twice a round (rconn's run and
+ * receive waits): a search of 'waits' for each would be quadratic in the
+ * hosts. */
+static size_t *wait_index;
+static size_t n_wait_index;
 static long long int timeout_when = LLONG_MAX;
 static const char *timeout_where;
 static struct ovs_loop_stats stats;
@@ -47,12 +57,28 @@ struct event_base *
 ovs_loop_base(void)
 {
     if (!base) {
-        base = event_base_new();
+        struct event_config *cfg = avoid_epoll ? event_config_new() : NULL;
+        if (cfg) {
+            event_config_avoid_method(cfg, "epoll");
+            base = event_base_new_with_config(cfg);
+            event_config_free(cfg);
+        }
+        if (!base) {
+            base = event_base_new();
+        }
         if (!base) {
             ovs_fatal(0, "event_base_new failed");
         }
+        VLOG_DBG("libevent method: %s", event_base_get_method(base));
     }
     return base;
+}
+
+void
+ovs_loop_avoid_epoll(void)
+{
+    ovs_assert(!base);
+    avoid_epoll = true;
 }
 
 void
@@ -61,6 +87,9 @@ ovs_loop_destroy(void)
     free(waits);
     waits = NULL;
     n_waits = allocated_waits = 0;
+    free(wait_index);
+    wait_index = NULL;
+    n_wait_index = 0;
     timeout_when = LLONG_MAX;
     if (base) {
         event_base_free(base);
@@ -77,10 +106,18 @@ ovs_loop_get_stats(struct ovs_loop_stats *s)
 void
 poll_fd_wait_at(int fd, short int events, const char *where)
 {
-    for (size_t i = 0; i < n_waits; i++) {
-        if (waits[i].fd == fd) {
-            waits[i].events |= events;
+    if (fd >= 0 && (size_t) fd < n_wait_index) {
+        size_t i = wait_index[fd];
+        if (i && i <= n_waits && waits[i - 1].fd == fd) {
+            waits[i - 1].events |= events;
             return;
+        }
+    } else if (fd < 0) {
+        for (size_t i = 0; i < n_waits; i++) {
+            if (waits[i].fd == fd) {
+                waits[i].events |= events;
+                return;
+            }
         }
     }
     if (n_waits >= allocated_waits) {
@@ -89,6 +126,16 @@ poll_fd_wait_at(int fd, short int events, const char *where)
     waits[n_waits++] = (struct ovs_loop_wait) {
         .fd = fd, .events = events, .where = where,
     };
+    if (fd >= 0) {
+        if ((size_t) fd >= n_wait_index) {
+            size_t n = MAX(64, MAX(2 * n_wait_index, (size_t) fd + 1));
+            wait_index = xrealloc(wait_index, n * sizeof *wait_index);
+            memset(&wait_index[n_wait_index], 0,
+                   (n - n_wait_index) * sizeof *wait_index);
+            n_wait_index = n;
+        }
+        wait_index[fd] = n_waits;
+    }
 }
 
 void

@@ -28,6 +28,15 @@ struct event_base;
 /* Returns the loop's libevent base, creating it on first use. */
 struct event_base *ovs_loop_base(void);
 
+/* Before the base is created: have it use poll() rather than epoll.
+ * poll_block() adds an event for every fd waited for and deletes it again,
+ * each round; with epoll that is two epoll_ctl() system calls per fd per
+ * round, with poll() an array entry and one poll() call per round.  tetherd
+ * asks for it (each bridge's connection is waited for every round: 1,000
+ * fds at 1,000 hosts); the host agent, with a handful, keeps libevent's
+ * default. */
+void ovs_loop_avoid_epoll(void);
+
 /* Frees the base and any pending waits (for clean shutdown and tests). */
 void ovs_loop_destroy(void);
 
