@@ -29,7 +29,13 @@ def main():
             for n in subprocess.check_output([sys.executable, path, 'list'],
                                              text=True).split():
                 where[n] = path
-    names = sys.argv[1:] or list(where)
+    defaults = list(where)
+    # Tests run only when named (qtests.py OPTIONAL).
+    for n in subprocess.check_output(
+            [sys.executable, os.path.join(HERE, 'qtests.py'),
+             'list-optional'], text=True).split():
+        where[n] = os.path.join(HERE, 'qtests.py')
+    names = sys.argv[1:] or defaults
     unknown = [n for n in names if n not in where]
     if unknown:
         print('check.py: no such test: %s' % ' '.join(unknown),
