@@ -74,9 +74,10 @@ sw_apply_flow_mod(struct sim_switch *sw, const struct ofp_header *oh)
     minimatch_expand(&fm.match, &match);
     switch (fm.command) {
     case OFPFC_ADD:
-        flow_table_add_flow(sw->flows, fm.table_id, fm.priority, &match,
-                            ntohll(fm.new_cookie), ofpacts.data,
-                            ofpacts.size);
+        /* Decoded from OpenFlow 1.3: the canonical form already. */
+        flow_table_add_flow_canonical(sw->flows, fm.table_id, fm.priority,
+                                      &match, ntohll(fm.new_cookie),
+                                      ofpacts.data, ofpacts.size);
         break;
     case OFPFC_MODIFY:
     case OFPFC_MODIFY_STRICT: {
@@ -84,8 +85,9 @@ sw_apply_flow_mod(struct sim_switch *sw, const struct ofp_header *oh)
                                                  fm.priority, &fm.match);
         uint64_t cookie = (f && !fm.modify_cookie ? f->cookie
                            : ntohll(fm.new_cookie));
-        flow_table_add_flow(sw->flows, fm.table_id, fm.priority, &match,
-                            cookie, ofpacts.data, ofpacts.size);
+        flow_table_add_flow_canonical(sw->flows, fm.table_id, fm.priority,
+                                      &match, cookie, ofpacts.data,
+                                      ofpacts.size);
         break;
     }
     case OFPFC_DELETE_STRICT:

@@ -73,12 +73,13 @@ controller_librest_la_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 controller_librest_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 controller_tetherd_LDADD += controller/librest.la controller/libflows.la \
 	controller/libadmission.la \
-	lib/libtether.la \
+	ovs-glue/libovsglue.la lib/libtether.la \
 	$(OVS_LIBADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
 # controller/libflows.la: the flow computation (flows.h).  A convenience
 # library, so tetherd links it once wired in and the tests link it directly
-# (with controller/eni.c and ovs-glue/flow-table.c, which it uses).
+# (with controller/eni.c, ovs-glue/flow-table.c and ovs-glue/flow-build.c,
+# which it uses; tetherd lists libovsglue.la after it for the latter).
 noinst_LTLIBRARIES += controller/libflows.la
 controller_libflows_la_SOURCES = \
 	controller/flows.c controller/flows.h \

@@ -14,6 +14,7 @@
 #include "sset.h"
 
 struct eni;
+struct flow_build;
 
 /* A reference to an ENI copy owned by flows_ctx's 'enis', in a hmap hashed
  * by its key. */
@@ -77,11 +78,10 @@ const struct hmap *fc_sg_members(const struct fc_sg *, uint32_t vni);
 /* The VIF of 'eni' on 'host': its ofport, or -1 if it has none there. */
 int32_t flows_eni_local_port(const struct eni *, const char *host);
 
-/* Adds flow 's' (ovs-ofctl syntax) with 'cookie' to 'ft'; logs and counts
- * a failure. */
-void flows_add__(struct flow_table *, uint64_t cookie, const char *s);
-void flows_addf(struct flow_table *, uint64_t cookie, const char *fmt, ...)
-    OVS_PRINTF_FORMAT(3, 4);
+/* Adds the flow built in 'fb' (ovs-glue/flow-build.h) with 'cookie' to
+ * 'ft' and uninitializes 'fb'; logs and counts a failure. */
+void flows_add_built(struct flow_table *, uint64_t cookie,
+                     struct flow_build *fb);
 
 /* The part of flows_add_eni() with cookie class FLOWS_CLASS_ENI. */
 void flows_add_eni_main(struct flow_table *, const struct flows_host *,

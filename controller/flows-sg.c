@@ -7,65 +7,48 @@
 
 #include "controller/flows.h"
 
-#include <stdio.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/eni.h"
 #include "controller/flows-private.h"
-#include "openvswitch/dynamic-string.h"
+#include "ovs-glue/flow-build.h"
 #include "ovs-glue/flow-table.h"
+#include "packets.h"
 #include "util.h"
 
 /* One direction's registers and tables. */
 struct sg_dir {
     int table;                  /* FLOWS_T_EGRESS_SG or FLOWS_T_INGRESS_SG */
     int next;                   /* where allowed packets go */
-    const char *reg;            /* "reg6" / "reg7": the VIF and zone */
-    const char *zone;           /* the same as an NXM field */
+    enum mf_field_id reg;       /* reg6 / reg7: the VIF and zone */
 };
 
 static const struct sg_dir egress = {
-    FLOWS_T_EGRESS_SG, FLOWS_T_L2_LOCAL, "reg6", "NXM_NX_REG6[0..15]"
+    FLOWS_T_EGRESS_SG, FLOWS_T_L2_LOCAL, MFF_REG6
 };
 static const struct sg_dir ingress = {
-    FLOWS_T_INGRESS_SG, FLOWS_T_OUTPUT, "reg7", "NXM_NX_REG7[0..15]"
+    FLOWS_T_INGRESS_SG, FLOWS_T_OUTPUT, MFF_REG7
 };
 
-/* The match on protocol of 'r' ("tcp", "udp6", "ip,nw_proto=47") and the
- * name of its destination port field, or NULL if it has no ports. */
-static const char *
-rule_proto__(const struct sg_rule *r, char *buf, size_t size,
-             const char **port_field)
+/* The field of the destination port of 'r''s protocol (tcp_dst, udp_dst,
+ * sctp_dst), or MFF_N_IDS if it has no ports.  The protocol match itself
+ * is ovs-ofctl's "ip"/"ipv6" with 'r->protocol' as nw_proto ("tcp" is
+ * "ip,nw_proto=6"; 0 leaves it wild). */
+static enum mf_field_id
+rule_port_field__(const struct sg_rule *r)
 {
-    bool v6 = r->ethertype == SG_IPV6;
-
-    *port_field = NULL;
     switch (r->protocol) {
-    case 0:
-        return v6 ? "ipv6" : "ip";
     case 6:
-        *port_field = "tcp_dst";
-        return v6 ? "tcp6" : "tcp";
+        return MFF_TCP_DST;
     case 17:
-        *port_field = "udp_dst";
-        return v6 ? "udp6" : "udp";
+        return MFF_UDP_DST;
     case 132:
-        *port_field = "sctp_dst";
-        return v6 ? "sctp6" : "sctp";
-    case 1:
-        if (!v6) {
-            return "icmp";
-        }
-        break;
-    case 58:
-        if (v6) {
-            return "icmp6";
-        }
-        break;
+        return MFF_SCTP_DST;
+    default:
+        return MFF_N_IDS;
     }
-    snprintf(buf, size, "%s,nw_proto=%u", v6 ? "ipv6" : "ip", r->protocol);
-    return buf;
 }
 
 /* Stores in 'values'/'masks' the value/mask prefixes that together cover
@@ -95,31 +78,42 @@ struct rule_ctx {
     uint64_t cookie;
     const struct sg_dir *dir;
     int32_t port;
-    const char *proto;
-    const char *port_field;
+    uint8_t protocol;           /* nw_proto, 0 for any */
+    enum mf_field_id port_field;
     uint16_t values[32], masks[32];
     size_t n_ports;             /* 0: any port */
     bool v6;
+    enum mf_field_id remote_field;  /* the remote end's address */
 };
 
-/* Adds the flows of one rule for one remote match ('remote' is "" or
- * ",nw_src=10.0.0.0/8"). */
+/* Adds the flows of one rule for one remote address ('remote' is NULL for
+ * any, or "10.0.0.0/8"): "table=T,priority=100,ct_state=+new+trk,
+ * REG=PORT,<protocol>[,REMOTE_FIELD=REMOTE][,PORT_FIELD=VALUE/MASK],
+ * actions=ct(commit,zone=REG[0..15]),resubmit(,NEXT)". */
 static void
 rule_add__(const struct rule_ctx *rc, const char *remote)
 {
     size_t n = rc->n_ports ? rc->n_ports : 1;
 
     for (size_t i = 0; i < n; i++) {
-        char ports[64] = "";
-        if (rc->n_ports) {
-            snprintf(ports, sizeof ports, ",%s=%#x/%#x", rc->port_field,
-                     rc->values[i], rc->masks[i]);
+        struct flow_build fb;
+
+        flow_build_init(&fb, rc->dir->table, 100);
+        fb_match_int_masked(&fb, MFF_CT_STATE, CS_NEW | CS_TRACKED,
+                            CS_NEW | CS_TRACKED);
+        fb_match_int(&fb, rc->dir->reg, rc->port);
+        fb_match_proto(&fb, rc->v6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP,
+                       rc->protocol);
+        if (remote) {
+            fb_match_ip(&fb, rc->remote_field, remote);
         }
-        flows_addf(rc->ft, rc->cookie, "table=%d,priority=100,"
-                   "ct_state=+new+trk,%s=%"PRId32",%s%s%s,"
-                   "actions=ct(commit,zone=%s),resubmit(,%d)",
-                   rc->dir->table, rc->dir->reg, rc->port, rc->proto, remote,
-                   ports, rc->dir->zone, rc->dir->next);
+        if (rc->n_ports) {
+            fb_match_int_masked(&fb, rc->port_field, rc->values[i],
+                                rc->masks[i]);
+        }
+        fb_ct(&fb, true, -1, rc->dir->reg);
+        fb_resubmit(&fb, rc->dir->next);
+        flows_add_built(rc->ft, rc->cookie, &fb);
     }
 }
 
@@ -130,39 +124,34 @@ rule_flows__(struct flow_table *ft, uint64_t cookie, const struct eni *e,
              const struct flows_ctx *ctx)
 {
     struct rule_ctx rc;
-    char protobuf[32];
 
     rc.ft = ft;
     rc.cookie = cookie;
     rc.dir = r->direction == SG_EGRESS ? &egress : &ingress;
     rc.port = port;
     rc.v6 = r->ethertype == SG_IPV6;
-    rc.proto = rule_proto__(r, protobuf, sizeof protobuf, &rc.port_field);
+    rc.protocol = r->protocol;
+    rc.port_field = rule_port_field__(r);
     rc.n_ports = 0;
-    if (rc.port_field && (r->port_min || r->port_max)
+    if (rc.port_field != MFF_N_IDS && (r->port_min || r->port_max)
         && !(r->port_min == 0 && r->port_max == 65535)) {
         uint16_t max = r->port_max < r->port_min ? r->port_min : r->port_max;
         rc.n_ports = port_prefixes__(r->port_min, max, rc.values, rc.masks);
     }
 
     /* The remote end is the destination of egress, the source of ingress. */
-    const char *field = (r->direction == SG_EGRESS
-                         ? (rc.v6 ? "ipv6_dst" : "nw_dst")
-                         : (rc.v6 ? "ipv6_src" : "nw_src"));
-    char remote[128];
+    rc.remote_field = (r->direction == SG_EGRESS
+                       ? (rc.v6 ? MFF_IPV6_DST : MFF_IPV4_DST)
+                       : (rc.v6 ? MFF_IPV6_SRC : MFF_IPV4_SRC));
 
     if (r->remote_cidr) {
         const char *slash = strchr(r->remote_cidr, '/');
-        if (slash && atoi(slash + 1) == 0) {
-            rule_add__(&rc, "");
-        } else {
-            snprintf(remote, sizeof remote, ",%s=%s", field, r->remote_cidr);
-            rule_add__(&rc, remote);
-        }
+        rule_add__(&rc, slash && atoi(slash + 1) == 0 ? NULL
+                   : r->remote_cidr);
         return;
     }
     if (!r->remote_group) {
-        rule_add__(&rc, "");
+        rule_add__(&rc, NULL);
         return;
     }
 
@@ -179,21 +168,15 @@ rule_flows__(struct flow_table *ft, uint64_t cookie, const struct eni *e,
         const struct eni *me = m->eni;
         if (rc.v6) {
             for (size_t i = 0; i < me->n_ipv6s; i++) {
-                snprintf(remote, sizeof remote, ",%s=%s", field,
-                         me->ipv6s[i]);
-                rule_add__(&rc, remote);
+                rule_add__(&rc, me->ipv6s[i]);
             }
             continue;
         }
         if (me->primary_ipv4) {
-            snprintf(remote, sizeof remote, ",%s=%s", field,
-                     me->primary_ipv4);
-            rule_add__(&rc, remote);
+            rule_add__(&rc, me->primary_ipv4);
         }
         for (size_t i = 0; i < me->n_secondary_ipv4s; i++) {
-            snprintf(remote, sizeof remote, ",%s=%s", field,
-                     me->secondary_ipv4s[i]);
-            rule_add__(&rc, remote);
+            rule_add__(&rc, me->secondary_ipv4s[i]);
         }
     }
 }

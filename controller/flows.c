@@ -6,7 +6,7 @@
 
 #include "controller/flows.h"
 
-#include <stdarg.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +14,11 @@
 #include "controller/eni.h"
 #include "controller/flows-private.h"
 #include "coverage.h"
-#include "openvswitch/dynamic-string.h"
+#include "flow.h"
 #include "openvswitch/vlog.h"
+#include "ovs-glue/flow-build.h"
 #include "ovs-glue/flow-table.h"
+#include "packets.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(flows);
@@ -32,9 +34,9 @@ flows_n_errors(void)
 }
 
 void
-flows_add__(struct flow_table *ft, uint64_t cookie, const char *s)
+flows_add_built(struct flow_table *ft, uint64_t cookie, struct flow_build *fb)
 {
-    char *error = flow_table_add_flow_str(ft, cookie, s);
+    char *error = flow_build_add(fb, ft, cookie);
 
     COVERAGE_INC(flows_add);
     if (error) {
@@ -45,17 +47,19 @@ flows_add__(struct flow_table *ft, uint64_t cookie, const char *s)
     }
 }
 
-void
-flows_addf(struct flow_table *ft, uint64_t cookie, const char *fmt, ...)
+/* Adds "table=TABLE,priority=PRIORITY,actions=drop" (or, with 'next' >= 0,
+ * "actions=resubmit(,NEXT)"): the many flows that match nothing else. */
+static void
+flows_add_catchall__(struct flow_table *ft, uint64_t cookie, int table,
+                     int priority, int next)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-    va_list args;
+    struct flow_build fb;
 
-    va_start(args, fmt);
-    ds_put_format_valist(&s, fmt, args);
-    va_end(args);
-    flows_add__(ft, cookie, ds_cstr(&s));
-    ds_destroy(&s);
+    flow_build_init(&fb, table, priority);
+    if (next >= 0) {
+        fb_resubmit(&fb, next);
+    }
+    flows_add_built(ft, cookie, &fb);
 }
 
 /* --- The fixed pipeline --------------------------------------------------- */
@@ -65,28 +69,44 @@ flows_addf(struct flow_table *ft, uint64_t cookie, const char *fmt, ...)
  * 'sg_table' passes replies to 'next' and drops invalid packets. */
 static void
 flows_ct_stage__(struct flow_table *ft, uint64_t c, int ct_table,
-                 int sg_table, int next, const char *reg)
+                 int sg_table, int next, enum mf_field_id reg)
 {
     static const int skip_icmp6[] = { 130, 131, 132, 133, 134, 135, 136,
                                       143 };
-    for (size_t i = 0; i < ARRAY_SIZE(skip_icmp6); i++) {
-        flows_addf(ft, c, "table=%d,priority=110,icmp6,icmp_type=%d,"
-                   "actions=resubmit(,%d)", ct_table, skip_icmp6[i], next);
-    }
-    flows_addf(ft, c, "table=%d,priority=100,ip,actions=ct(table=%d,"
-               "zone=%s[0..15])", ct_table, sg_table, reg);
-    flows_addf(ft, c, "table=%d,priority=100,ipv6,actions=ct(table=%d,"
-               "zone=%s[0..15])", ct_table, sg_table, reg);
-    flows_addf(ft, c, "table=%d,priority=0,actions=resubmit(,%d)",
-               ct_table, next);
+    struct flow_build fb;
 
-    flows_addf(ft, c, "table=%d,priority=65535,ct_state=+inv+trk,"
-               "actions=drop", sg_table);
-    flows_addf(ft, c, "table=%d,priority=65534,ct_state=-new+est+trk,"
-               "actions=resubmit(,%d)", sg_table, next);
-    flows_addf(ft, c, "table=%d,priority=65534,ct_state=-new+rel+trk,"
-               "actions=resubmit(,%d)", sg_table, next);
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop", sg_table);
+    for (size_t i = 0; i < ARRAY_SIZE(skip_icmp6); i++) {
+        /* "table=CT,priority=110,icmp6,icmp_type=T,actions=resubmit(,NEXT)" */
+        flow_build_init(&fb, ct_table, 110);
+        fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+        fb_match_int(&fb, MFF_ICMPV6_TYPE, skip_icmp6[i]);
+        fb_resubmit(&fb, next);
+        flows_add_built(ft, c, &fb);
+    }
+    for (int v6 = 0; v6 < 2; v6++) {
+        /* "table=CT,priority=100,ip[v6],actions=ct(table=SG,
+         *  zone=REG[0..15])" */
+        flow_build_init(&fb, ct_table, 100);
+        fb_match_proto(&fb, v6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP, 0);
+        fb_ct(&fb, false, sg_table, reg);
+        flows_add_built(ft, c, &fb);
+    }
+    flows_add_catchall__(ft, c, ct_table, 0, next);
+
+    /* "ct_state=+inv+trk,actions=drop" */
+    flow_build_init(&fb, sg_table, 65535);
+    fb_match_int_masked(&fb, MFF_CT_STATE, CS_INVALID | CS_TRACKED,
+                        CS_INVALID | CS_TRACKED);
+    flows_add_built(ft, c, &fb);
+    /* "ct_state=-new+est+trk" and "-new+rel+trk": resubmit(,NEXT) */
+    for (int rel = 0; rel < 2; rel++) {
+        uint32_t state = (rel ? CS_RELATED : CS_ESTABLISHED) | CS_TRACKED;
+        flow_build_init(&fb, sg_table, 65534);
+        fb_match_int_masked(&fb, MFF_CT_STATE, state, state | CS_NEW);
+        fb_resubmit(&fb, next);
+        flows_add_built(ft, c, &fb);
+    }
+    flows_add_catchall__(ft, c, sg_table, 0, -1);
 }
 
 void
@@ -94,30 +114,40 @@ flows_host_base(struct flow_table *ft, const struct flows_host *host)
 {
     uint64_t c = FT_COOKIE(FLOWS_CLASS_HOST, 0);
 
-    (void) host;
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop", FLOWS_T_CLASSIFY);
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop", FLOWS_T_PORT_SEC);
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop",
-               FLOWS_T_PORT_SEC_ND);
+    struct flow_build fb;
 
-    /* ARP and NS nobody answers go nowhere (no flood in the overlay). */
-    flows_addf(ft, c, "table=%d,priority=50,arp,arp_op=1,actions=drop",
-               FLOWS_T_ARP_ND);
-    flows_addf(ft, c, "table=%d,priority=40,arp,dl_dst=ff:ff:ff:ff:ff:ff,"
-               "actions=drop", FLOWS_T_ARP_ND);
-    flows_addf(ft, c, "table=%d,priority=50,icmp6,icmp_type=135,"
-               "actions=drop", FLOWS_T_ARP_ND);
-    flows_addf(ft, c, "table=%d,priority=0,actions=resubmit(,%d)",
-               FLOWS_T_ARP_ND, FLOWS_T_EGRESS_CT);
+    (void) host;
+    flows_add_catchall__(ft, c, FLOWS_T_CLASSIFY, 0, -1);
+    flows_add_catchall__(ft, c, FLOWS_T_PORT_SEC, 0, -1);
+    flows_add_catchall__(ft, c, FLOWS_T_PORT_SEC_ND, 0, -1);
+
+    /* ARP and NS nobody answers go nowhere (no flood in the overlay):
+     * "arp,arp_op=1", "arp,dl_dst=ff:ff:ff:ff:ff:ff" and
+     * "icmp6,icmp_type=135", all "actions=drop". */
+    flow_build_init(&fb, FLOWS_T_ARP_ND, 50);
+    fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+    fb_match_int(&fb, MFF_ARP_OP, 1);
+    flows_add_built(ft, c, &fb);
+    flow_build_init(&fb, FLOWS_T_ARP_ND, 40);
+    fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+    fb_match_mac(&fb, MFF_ETH_DST, "ff:ff:ff:ff:ff:ff");
+    flows_add_built(ft, c, &fb);
+    flow_build_init(&fb, FLOWS_T_ARP_ND, 50);
+    fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+    fb_match_int(&fb, MFF_ICMPV6_TYPE, 135);
+    flows_add_built(ft, c, &fb);
+    flows_add_catchall__(ft, c, FLOWS_T_ARP_ND, 0, FLOWS_T_EGRESS_CT);
 
     flows_ct_stage__(ft, c, FLOWS_T_EGRESS_CT, FLOWS_T_EGRESS_SG,
-                     FLOWS_T_L2_LOCAL, "NXM_NX_REG6");
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop", FLOWS_T_L2_LOCAL);
-    flows_addf(ft, c, "table=%d,priority=0,actions=drop", FLOWS_T_L2_TUNNEL);
+                     FLOWS_T_L2_LOCAL, MFF_REG6);
+    flows_add_catchall__(ft, c, FLOWS_T_L2_LOCAL, 0, -1);
+    flows_add_catchall__(ft, c, FLOWS_T_L2_TUNNEL, 0, -1);
     flows_ct_stage__(ft, c, FLOWS_T_INGRESS_CT, FLOWS_T_INGRESS_SG,
-                     FLOWS_T_OUTPUT, "NXM_NX_REG7");
-    flows_addf(ft, c, "table=%d,priority=0,actions=output:NXM_NX_REG7[0..15]",
-               FLOWS_T_OUTPUT);
+                     FLOWS_T_OUTPUT, MFF_REG7);
+    /* "actions=output:NXM_NX_REG7[0..15]" */
+    flow_build_init(&fb, FLOWS_T_OUTPUT, 0);
+    fb_output_reg(&fb, MFF_REG7, 0, 16);
+    flows_add_built(ft, c, &fb);
 }
 
 /* --- Where an ENI's traffic goes ------------------------------------------ */
@@ -194,21 +224,23 @@ eni_targets__(const struct eni *e, const struct flows_ctx *ctx,
     }
 }
 
-/* Appends to 's' the actions that send a packet of 'vni' to 'host' through
- * the tunnel, or nothing if its IP is not known. */
-static void
-put_tunnel_output__(struct ds *s, const struct flows_host *self,
+/* Appends to 'fb' the actions that send a packet of 'vni' to 'host' through
+ * the tunnel ("set_field:VNI->tun_id,set_field:IP->tun_dst,output:TUNNEL"),
+ * or nothing if its IP is not known.  Returns true if it appended them. */
+static bool
+put_tunnel_output__(struct flow_build *fb, const struct flows_host *self,
                     const struct flows_ctx *ctx, const char *host,
                     uint32_t vni)
 {
     const char *ip = flows_ctx_host_ip(ctx, host);
 
     if (ip && self->tunnel_ofport > 0) {
-        ds_put_format(s, "set_field:%#"PRIx32"->tun_id,set_field:%s->%s,"
-                      "output:%"PRId32",", vni, ip,
-                      strchr(ip, ':') ? "tun_ipv6_dst" : "tun_dst",
-                      self->tunnel_ofport);
+        fb_set_int(fb, MFF_TUN_ID, vni);
+        fb_set_ip(fb, strchr(ip, ':') ? MFF_TUN_IPV6_DST : MFF_TUN_DST, ip);
+        fb_output(fb, u16_to_ofp(self->tunnel_ofport));
+        return true;
     }
+    return false;
 }
 
 /* Appends to 's' what the source host of 'e', migrating through its relay,
@@ -218,7 +250,7 @@ put_tunnel_output__(struct ds *s, const struct flows_host *self,
  * through the tunnel port, which it may only leave by with in_port
  * cleared). */
 static void
-put_source_copy__(struct ds *s, const struct eni *e,
+put_source_copy__(struct flow_build *fb, const struct eni *e,
                   const struct flows_host *host, const struct flows_ctx *ctx,
                   bool from_tunnel)
 {
@@ -228,39 +260,29 @@ put_source_copy__(struct ds *s, const struct eni *e,
         return;
     }
     if (e->phase == ENI_MIG_PREPARED) {
-        ds_put_format(s, "push_vlan:0x8100,set_field:%#"PRIx32"->vlan_vid,"
-                      "output:%"PRId32",pop_vlan,",
-                      (uint32_t) e->ofport | 0x1000, relay);
+        /* "push_vlan:0x8100,set_field:P|0x1000->vlan_vid,output:RELAY,
+         *  pop_vlan" */
+        fb_push_vlan(fb, ETH_TYPE_VLAN_8021Q);
+        fb_set_int(fb, MFF_VLAN_VID, (uint32_t) e->ofport | 0x1000);
+        fb_output(fb, u16_to_ofp(relay));
+        fb_pop_vlan(fb);
     } else {
-        size_t start = s->length;
+        size_t start = fb->ofpacts.size;
         if (from_tunnel) {
-            ds_put_cstr(s, "set_field:0->in_port,");
+            fb_set_int(fb, MFF_IN_PORT, 0);     /* "set_field:0->in_port" */
         }
-        size_t with = s->length;
-        put_tunnel_output__(s, host, ctx, e->dest_host, e->vni);
-        if (s->length == with) {
-            ds_truncate(s, start);
+        if (!put_tunnel_output__(fb, host, ctx, e->dest_host, e->vni)) {
+            fb->ofpacts.size = start;
         }
     }
 }
 
+/* "set_field:OFPORT->reg7,resubmit(,50)" */
 static void
-put_local_output__(struct ds *s, int32_t ofport)
+put_local_output__(struct flow_build *fb, int32_t ofport)
 {
-    ds_put_format(s, "set_field:%"PRId32"->reg7,resubmit(,%d),",
-                  ofport, FLOWS_T_INGRESS_CT);
-}
-
-/* Removes the trailing comma of an action list, or makes it "drop". */
-static const char *
-finish_actions__(struct ds *s, size_t start)
-{
-    if (s->length == start) {
-        ds_put_cstr(s, "drop");
-    } else {
-        ds_chomp(s, ',');
-    }
-    return ds_cstr(s);
+    fb_set_int(fb, MFF_REG7, ofport);
+    fb_resubmit(fb, FLOWS_T_INGRESS_CT);
 }
 
 /* --- VNI flows ------------------------------------------------------------ */
@@ -280,17 +302,20 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
 {
     const struct fc_vni *v = fc_vni_find(ctx, vni);
     uint64_t c = FT_COOKIE(FLOWS_CLASS_VNI, vni);
-    struct ds remote = DS_EMPTY_INITIALIZER;
-    struct ds local = DS_EMPTY_INITIALIZER;
+    struct flow_build fb;
 
     if (!v || !shash_find(&v->hosts, host->id)) {
         return;
     }
     if (host->tunnel_ofport > 0) {
-        flows_addf(ft, c, "table=%d,priority=100,in_port=%"PRId32","
-                   "tun_id=%#"PRIx32",actions=set_field:%#"PRIx32
-                   "->metadata,resubmit(,%d)", FLOWS_T_CLASSIFY,
-                   host->tunnel_ofport, vni, vni, FLOWS_T_L2_TUNNEL);
+        /* "in_port=TUNNEL,tun_id=VNI,actions=set_field:VNI->metadata,
+         *  resubmit(,45)" */
+        flow_build_init(&fb, FLOWS_T_CLASSIFY, 100);
+        fb_match_int(&fb, MFF_IN_PORT, host->tunnel_ofport);
+        fb_match_int(&fb, MFF_TUN_ID, vni);
+        fb_set_int(&fb, MFF_METADATA, vni);
+        fb_resubmit(&fb, FLOWS_T_L2_TUNNEL);
+        flows_add_built(ft, c, &fb);
     }
 
     /* The action lists below are built from sets (hash tables, whose
@@ -300,14 +325,9 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
      * flow and a restarted tetherd finds the flows it would install already
      * there.
      *
-     * Every other host of the VNI... */
+     * Every other host of the VNI (put into the flow below)... */
     const struct shash_node **hosts = shash_sort(&v->hosts);
-    for (size_t i = 0; i < shash_count(&v->hosts); i++) {
-        if (strcmp(hosts[i]->name, host->id)) {
-            put_tunnel_output__(&remote, host, ctx, hosts[i]->name, vni);
-        }
-    }
-    free(hosts);
+    size_t n_hosts = shash_count(&v->hosts);
 
     /* ...and the local VIFs that unicast would be delivered to. */
     const struct hmap *here = shash_find_data(&v->hosts, host->id);
@@ -324,31 +344,28 @@ flows_add_vni(struct flow_table *ft, const struct flows_host *host,
         }
     }
     qsort(ports, n_ports, sizeof *ports, compare_ofports__);
-    for (size_t i = 0; i < n_ports; i++) {
-        put_local_output__(&local, ports[i]);
+
+    /* "metadata=VNI,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00": from a
+     * VIF (table 40) to the other hosts and the local VIFs, from the tunnel
+     * (table 45) to the local VIFs; no target at all is "drop". */
+    const struct eth_addr mcast = ETH_ADDR_C(01,00,00,00,00,00);
+    for (int tunnel = 0; tunnel < 2; tunnel++) {
+        flow_build_init(&fb, tunnel ? FLOWS_T_L2_TUNNEL : FLOWS_T_L2_LOCAL,
+                        50);
+        fb_match_int(&fb, MFF_METADATA, vni);
+        fb_match_mac_masked(&fb, MFF_ETH_DST, mcast, mcast);
+        for (size_t i = 0; !tunnel && i < n_hosts; i++) {
+            if (strcmp(hosts[i]->name, host->id)) {
+                put_tunnel_output__(&fb, host, ctx, hosts[i]->name, vni);
+            }
+        }
+        for (size_t i = 0; i < n_ports; i++) {
+            put_local_output__(&fb, ports[i]);
+        }
+        flows_add_built(ft, c, &fb);
     }
     free(ports);
-
-    struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "table=%d,priority=50,metadata=%#"PRIx32","
-                  "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=",
-                  FLOWS_T_L2_LOCAL, vni);
-    size_t start = s.length;
-    ds_put_buffer(&s, remote.string, remote.length);
-    ds_put_buffer(&s, local.string, local.length);
-    flows_add__(ft, c, finish_actions__(&s, start));
-
-    ds_clear(&s);
-    ds_put_format(&s, "table=%d,priority=50,metadata=%#"PRIx32","
-                  "dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=",
-                  FLOWS_T_L2_TUNNEL, vni);
-    start = s.length;
-    ds_put_buffer(&s, local.string, local.length);
-    flows_add__(ft, c, finish_actions__(&s, start));
-
-    ds_destroy(&s);
-    ds_destroy(&remote);
-    ds_destroy(&local);
+    free(hosts);
 }
 
 void
@@ -412,32 +429,52 @@ eni_ip4s__(const struct eni *e, const char ***v)
     return n;
 }
 
+/* "set_field:VNI->metadata,set_field:PORT->reg6,resubmit(,10)" */
+static void
+put_classify__(struct flow_build *fb, const struct eni *e, int32_t port)
+{
+    fb_set_int(fb, MFF_METADATA, e->vni);
+    fb_set_int(fb, MFF_REG6, port);
+    fb_resubmit(fb, FLOWS_T_PORT_SEC);
+}
+
 /* Table 0 for the VIF 'port' of 'e' on 'host'. */
 static void
 eni_classify__(struct flow_table *ft, uint64_t c, const struct eni *e,
                const struct flows_host *host, int32_t port)
 {
-    char classify[128];
+    struct flow_build fb;
 
-    snprintf(classify, sizeof classify, "set_field:%#"PRIx32"->metadata,"
-             "set_field:%"PRId32"->reg6,resubmit(,%d)", e->vni, port,
-             FLOWS_T_PORT_SEC);
-    flows_addf(ft, c, "table=%d,priority=100,in_port=%"PRId32",actions=%s",
-               FLOWS_T_CLASSIFY, port, classify);
+    /* "in_port=PORT,actions=<classify>" */
+    flow_build_init(&fb, FLOWS_T_CLASSIFY, 100);
+    fb_match_int(&fb, MFF_IN_PORT, port);
+    put_classify__(&fb, e, port);
+    flows_add_built(ft, c, &fb);
 
     /* The migration's destination: the VM's first announcements there say
-     * it runs (packet-in; the cookie names the ENI). */
+     * it runs (packet-in; the cookie names the ENI): "in_port=PORT,rarp,
+     * actions=controller(max_len=128)", and "arp" and "icmp6,
+     * icmp_type=136" with "controller(max_len=128),<classify>". */
     if (e->state == ENI_MIGRATING && e->dest_host
         && !strcmp(e->dest_host, host->id)
         && (e->phase == ENI_MIG_PREPARED || e->phase == ENI_MIG_SWITCHOVER)) {
-        flows_addf(ft, c, "table=%d,priority=110,in_port=%"PRId32",rarp,"
-                   "actions=controller(max_len=128)", FLOWS_T_CLASSIFY, port);
-        flows_addf(ft, c, "table=%d,priority=110,in_port=%"PRId32",arp,"
-                   "actions=controller(max_len=128),%s", FLOWS_T_CLASSIFY,
-                   port, classify);
-        flows_addf(ft, c, "table=%d,priority=110,in_port=%"PRId32",icmp6,"
-                   "icmp_type=136,actions=controller(max_len=128),%s",
-                   FLOWS_T_CLASSIFY, port, classify);
+        for (int k = 0; k < 3; k++) {
+            flow_build_init(&fb, FLOWS_T_CLASSIFY, 110);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            if (k == 0) {
+                fb_match_proto(&fb, ETH_TYPE_RARP, 0);
+            } else if (k == 1) {
+                fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+            } else {
+                fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+                fb_match_int(&fb, MFF_ICMPV6_TYPE, 136);
+            }
+            fb_controller(&fb, 128);
+            if (k) {
+                put_classify__(&fb, e, port);
+            }
+            flows_add_built(ft, c, &fb);
+        }
     }
 }
 
@@ -451,53 +488,91 @@ eni_port_security__(struct flow_table *ft, uint64_t c, const struct eni *e,
     const int t10 = FLOWS_T_PORT_SEC, t11 = FLOWS_T_PORT_SEC_ND;
     const int next = FLOWS_T_ARP_ND;
     const char *mac = e->mac;
+    struct flow_build fb;
 
-    /* Neighbour discovery is checked field by field in table 11. */
+    /* Neighbour discovery is checked field by field in table 11:
+     * "table=10,priority=95,in_port=PORT,dl_src=MAC,icmp6,icmp_type=T,
+     *  actions=resubmit(,11)". */
     for (int type = 135; type <= 136; type++) {
-        flows_addf(ft, c, "table=%d,priority=95,in_port=%"PRId32",dl_src=%s,"
-                   "icmp6,icmp_type=%d,actions=resubmit(,%d)", t10, port,
-                   mac, type, t11);
+        flow_build_init(&fb, t10, 95);
+        fb_match_int(&fb, MFF_IN_PORT, port);
+        fb_match_mac(&fb, MFF_ETH_SRC, mac);
+        fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+        fb_match_int(&fb, MFF_ICMPV6_TYPE, type);
+        fb_resubmit(&fb, t11);
+        flows_add_built(ft, c, &fb);
     }
     if (!e->source_dest_check) {
-        flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-                   "arp,arp_sha=%s,actions=resubmit(,%d)", t10, port, mac,
-                   mac, next);
-        flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-                   "ip,actions=resubmit(,%d)", t10, port, mac, next);
-        flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-                   "ipv6,actions=resubmit(,%d)", t10, port, mac, next);
+        /* "in_port=PORT,dl_src=MAC" and "arp,arp_sha=MAC", "ip" or
+         * "ipv6": resubmit(,20). */
+        for (int k = 0; k < 3; k++) {
+            flow_build_init(&fb, t10, 90);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_mac(&fb, MFF_ETH_SRC, mac);
+            if (k == 0) {
+                fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+                fb_match_mac(&fb, MFF_ARP_SHA, mac);
+            } else {
+                fb_match_proto(&fb, k == 1 ? ETH_TYPE_IP : ETH_TYPE_IPV6, 0);
+            }
+            fb_resubmit(&fb, next);
+            flows_add_built(ft, c, &fb);
+        }
+        /* "table=11,priority=90,in_port=PORT,icmp6,icmp_type=135,
+         *  nd_sll=MAC|0" and "icmp_type=136,nd_tll=MAC|0": resubmit(,20) */
         for (int i = 0; i < 2; i++) {
             const char *sll = i ? zero_mac : mac;
-            flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32","
-                       "icmp6,icmp_type=135,nd_sll=%s,actions=resubmit(,%d)",
-                       t11, port, sll, next);
-            flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32","
-                       "icmp6,icmp_type=136,nd_tll=%s,actions=resubmit(,%d)",
-                       t11, port, sll, next);
+            for (int type = 135; type <= 136; type++) {
+                flow_build_init(&fb, t11, 90);
+                fb_match_int(&fb, MFF_IN_PORT, port);
+                fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+                fb_match_int(&fb, MFF_ICMPV6_TYPE, type);
+                fb_match_mac(&fb, type == 135 ? MFF_ND_SLL : MFF_ND_TLL, sll);
+                fb_resubmit(&fb, next);
+                flows_add_built(ft, c, &fb);
+            }
         }
         return;
     }
 
     for (size_t i = 0; i <= n_ip4; i++) {
         const char *ip = i < n_ip4 ? ip4[i] : "0.0.0.0";   /* probe */
-        flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-                   "arp,arp_sha=%s,arp_spa=%s,actions=resubmit(,%d)", t10,
-                   port, mac, mac, ip, next);
+        /* "in_port=PORT,dl_src=MAC,arp,arp_sha=MAC,arp_spa=IP" */
+        flow_build_init(&fb, t10, 90);
+        fb_match_int(&fb, MFF_IN_PORT, port);
+        fb_match_mac(&fb, MFF_ETH_SRC, mac);
+        fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+        fb_match_mac(&fb, MFF_ARP_SHA, mac);
+        fb_match_ip(&fb, MFF_ARP_SPA, ip);
+        fb_resubmit(&fb, next);
+        flows_add_built(ft, c, &fb);
         if (i < n_ip4) {
-            flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32","
-                       "dl_src=%s,ip,nw_src=%s,actions=resubmit(,%d)", t10,
-                       port, mac, ip, next);
+            /* "in_port=PORT,dl_src=MAC,ip,nw_src=IP" */
+            flow_build_init(&fb, t10, 90);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_mac(&fb, MFF_ETH_SRC, mac);
+            fb_match_proto(&fb, ETH_TYPE_IP, 0);
+            fb_match_ip(&fb, MFF_IPV4_SRC, ip);
+            fb_resubmit(&fb, next);
+            flows_add_built(ft, c, &fb);
         }
     }
-    for (size_t i = 0; i < ip6->n; i++) {
-        flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-                   "ipv6,ipv6_src=%s,actions=resubmit(,%d)", t10, port, mac,
-                   ip6->v[i], next);
+    /* "in_port=PORT,dl_src=MAC,ipv6,ipv6_src=IP", and (DAD and MLD
+     * reports come from "::") "icmp6,ipv6_src=::". */
+    for (size_t i = 0; i <= ip6->n; i++) {
+        flow_build_init(&fb, t10, 90);
+        fb_match_int(&fb, MFF_IN_PORT, port);
+        fb_match_mac(&fb, MFF_ETH_SRC, mac);
+        if (i < ip6->n) {
+            fb_match_proto(&fb, ETH_TYPE_IPV6, 0);
+            fb_match_ip(&fb, MFF_IPV6_SRC, ip6->v[i]);
+        } else {
+            fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+            fb_match_ip(&fb, MFF_IPV6_SRC, "::");
+        }
+        fb_resubmit(&fb, next);
+        flows_add_built(ft, c, &fb);
     }
-    /* DAD and MLD reports come from "::". */
-    flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32",dl_src=%s,"
-               "icmp6,ipv6_src=::,actions=resubmit(,%d)", t10, port, mac,
-               next);
 
     for (int z = 0; z < 2; z++) {
         const char *ll = z ? zero_mac : mac;
@@ -506,15 +581,27 @@ eni_port_security__(struct flow_table *ft, uint64_t c, const struct eni *e,
             if (i == ip6->n && !z) {
                 continue;           /* from "::" only without nd_sll */
             }
-            flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32","
-                       "icmp6,icmp_type=135,ipv6_src=%s,nd_sll=%s,"
-                       "actions=resubmit(,%d)", t11, port, src, ll, next);
+            /* "table=11,priority=90,in_port=PORT,icmp6,icmp_type=135,
+             *  ipv6_src=SRC,nd_sll=LL" */
+            flow_build_init(&fb, t11, 90);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+            fb_match_int(&fb, MFF_ICMPV6_TYPE, 135);
+            fb_match_ip(&fb, MFF_IPV6_SRC, src);
+            fb_match_mac(&fb, MFF_ND_SLL, ll);
+            fb_resubmit(&fb, next);
+            flows_add_built(ft, c, &fb);
         }
         for (size_t i = 0; i < ip6->n; i++) {
-            flows_addf(ft, c, "table=%d,priority=90,in_port=%"PRId32","
-                       "icmp6,icmp_type=136,nd_target=%s,nd_tll=%s,"
-                       "actions=resubmit(,%d)", t11, port, ip6->v[i], ll,
-                       next);
+            /* "icmp6,icmp_type=136,nd_target=IP,nd_tll=LL" */
+            flow_build_init(&fb, t11, 90);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+            fb_match_int(&fb, MFF_ICMPV6_TYPE, 136);
+            fb_match_ip(&fb, MFF_ND_TARGET, ip6->v[i]);
+            fb_match_mac(&fb, MFF_ND_TLL, ll);
+            fb_resubmit(&fb, next);
+            flows_add_built(ft, c, &fb);
         }
     }
 }
@@ -527,31 +614,59 @@ eni_responder__(struct flow_table *ft, uint64_t c, const struct eni *e,
                 const struct eni_ip6s *ip6)
 {
     const int t = FLOWS_T_ARP_ND;
+    struct flow_build fb;
 
     for (size_t i = 0; i < n_ip4; i++) {
-        flows_addf(ft, c, "table=%d,priority=100,metadata=%#"PRIx32",arp,"
-                   "arp_op=1,arp_tpa=%s,actions="
-                   "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                   "set_field:%s->eth_src,set_field:2->arp_op,"
-                   "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-                   "set_field:%s->arp_sha,"
-                   "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                   "set_field:%s->arp_spa,in_port", t, e->vni, ip4[i],
-                   e->mac, e->mac, ip4[i]);
+        /* "metadata=VNI,arp,arp_op=1,arp_tpa=IP,actions=
+         *  move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:MAC->eth_src,
+         *  set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],
+         *  set_field:MAC->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],
+         *  set_field:IP->arp_spa,in_port" */
+        flow_build_init(&fb, t, 100);
+        fb_match_int(&fb, MFF_METADATA, e->vni);
+        fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+        fb_match_int(&fb, MFF_ARP_OP, 1);
+        fb_match_ip(&fb, MFF_ARP_TPA, ip4[i]);
+        fb_move(&fb, MFF_ETH_SRC, MFF_ETH_DST);
+        fb_set_mac(&fb, MFF_ETH_SRC, e->mac);
+        fb_set_int(&fb, MFF_ARP_OP, 2);
+        fb_move(&fb, MFF_ARP_SHA, MFF_ARP_THA);
+        fb_set_mac(&fb, MFF_ARP_SHA, e->mac);
+        fb_move(&fb, MFF_ARP_SPA, MFF_ARP_TPA);
+        fb_set_ip(&fb, MFF_ARP_SPA, ip4[i]);
+        fb_output(&fb, OFPP_IN_PORT);
+        flows_add_built(ft, c, &fb);
         if (port >= 0) {
-            flows_addf(ft, c, "table=%d,priority=110,in_port=%"PRId32",arp,"
-                       "arp_op=1,arp_tpa=%s,actions=drop", t, port, ip4[i]);
+            /* "priority=110,in_port=PORT,arp,arp_op=1,arp_tpa=IP,
+             *  actions=drop" */
+            flow_build_init(&fb, t, 110);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+            fb_match_int(&fb, MFF_ARP_OP, 1);
+            fb_match_ip(&fb, MFF_ARP_TPA, ip4[i]);
+            flows_add_built(ft, c, &fb);
         }
     }
     for (size_t i = 0; i < ip6->n; i++) {
-        flows_addf(ft, c, "table=%d,priority=100,metadata=%#"PRIx32",icmp6,"
-                   "icmp_type=135,nd_target=%s,actions=set_field:%s->eth_dst,"
-                   "resubmit(,%d)", t, e->vni, ip6->v[i], e->mac,
-                   FLOWS_T_EGRESS_CT);
+        /* "metadata=VNI,icmp6,icmp_type=135,nd_target=IP,
+         *  actions=set_field:MAC->eth_dst,resubmit(,30)" */
+        flow_build_init(&fb, t, 100);
+        fb_match_int(&fb, MFF_METADATA, e->vni);
+        fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+        fb_match_int(&fb, MFF_ICMPV6_TYPE, 135);
+        fb_match_ip(&fb, MFF_ND_TARGET, ip6->v[i]);
+        fb_set_mac(&fb, MFF_ETH_DST, e->mac);
+        fb_resubmit(&fb, FLOWS_T_EGRESS_CT);
+        flows_add_built(ft, c, &fb);
         if (port >= 0) {
-            flows_addf(ft, c, "table=%d,priority=110,in_port=%"PRId32","
-                       "icmp6,icmp_type=135,nd_target=%s,actions=drop", t,
-                       port, ip6->v[i]);
+            /* "priority=110,in_port=PORT,icmp6,icmp_type=135,
+             *  nd_target=IP,actions=drop" */
+            flow_build_init(&fb, t, 110);
+            fb_match_int(&fb, MFF_IN_PORT, port);
+            fb_match_proto(&fb, ETH_TYPE_IPV6, IPPROTO_ICMPV6);
+            fb_match_int(&fb, MFF_ICMPV6_TYPE, 135);
+            fb_match_ip(&fb, MFF_ND_TARGET, ip6->v[i]);
+            flows_add_built(ft, c, &fb);
         }
     }
 }
@@ -564,17 +679,21 @@ eni_relay_in__(struct flow_table *ft, uint64_t c, const struct eni *e,
                const struct flows_host *host, const struct flows_ctx *ctx)
 {
     int32_t relay = eni_relay_port__(e, ctx);
-    struct ds s = DS_EMPTY_INITIALIZER;
+    struct flow_build fb;
 
     if (!relay || strcmp(e->host, host->id)) {
         return;
     }
-    put_tunnel_output__(&s, host, ctx, e->dest_host, e->vni);
-    ds_chomp(&s, ',');
-    flows_addf(ft, c, "table=%d,priority=100,in_port=%"PRId32",dl_vlan=%"
-               PRId32",actions=%s%s", FLOWS_T_CLASSIFY, relay, e->ofport,
-               s.length ? "pop_vlan," : "drop", ds_cstr(&s));
-    ds_destroy(&s);
+    /* "in_port=RELAY,dl_vlan=P,actions=pop_vlan,<tunnel to the
+     *  destination>", or "drop" if that is not known. */
+    flow_build_init(&fb, FLOWS_T_CLASSIFY, 100);
+    fb_match_int(&fb, MFF_IN_PORT, relay);
+    fb_match_int(&fb, MFF_DL_VLAN, e->ofport);
+    fb_pop_vlan(&fb);
+    if (!put_tunnel_output__(&fb, host, ctx, e->dest_host, e->vni)) {
+        fb.ofpacts.size = 0;
+    }
+    flows_add_built(ft, c, &fb);
 }
 
 /* Table 40: traffic from local VIFs to 'e'. */
@@ -584,26 +703,27 @@ eni_forward__(struct flow_table *ft, uint64_t c, const struct eni *e,
 {
     struct flows_target t[2];
     size_t n = eni_targets__(e, ctx, t);
-    struct ds s = DS_EMPTY_INITIALIZER;
+    struct flow_build fb;
 
-    ds_put_format(&s, "table=%d,priority=100,metadata=%#"PRIx32",dl_dst=%s,"
-                  "actions=", FLOWS_T_L2_LOCAL, e->vni, e->mac);
-    size_t start = s.length;
+    /* "metadata=VNI,dl_dst=MAC,actions=<remote targets><local targets>",
+     * "drop" if none. */
+    flow_build_init(&fb, FLOWS_T_L2_LOCAL, 100);
+    fb_match_int(&fb, MFF_METADATA, e->vni);
+    fb_match_mac(&fb, MFF_ETH_DST, e->mac);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].host, host->id)) {
-            put_tunnel_output__(&s, host, ctx, t[i].host, e->vni);
+            put_tunnel_output__(&fb, host, ctx, t[i].host, e->vni);
         }
     }
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(t[i].host, host->id)) {
             if (t[i].ofport == e->ofport) {
-                put_source_copy__(&s, e, host, ctx, false);
+                put_source_copy__(&fb, e, host, ctx, false);
             }
-            put_local_output__(&s, t[i].ofport);
+            put_local_output__(&fb, t[i].ofport);
         }
     }
-    flows_add__(ft, c, finish_actions__(&s, start));
-    ds_destroy(&s);
+    flows_add_built(ft, c, &fb);
 }
 
 void
@@ -624,21 +744,30 @@ flows_add_eni_main(struct flow_table *ft, const struct flows_host *host,
     eni_ip6s_init__(e, &ip6);
 
     if (port > 0) {
-        struct ds tee = DS_EMPTY_INITIALIZER;
-        if (port == e->ofport) {
-            put_source_copy__(&tee, e, host, ctx, true);
-        }
+        struct flow_build fb;
+
         eni_classify__(ft, c, e, host, port);
         eni_port_security__(ft, c, e, port, ip4, n_ip4, &ip6);
-        flows_addf(ft, c, "table=%d,priority=100,metadata=%#"PRIx32","
-                   "dl_dst=%s,actions=%sset_field:%"PRId32"->reg7,"
-                   "resubmit(,%d)", FLOWS_T_L2_TUNNEL, e->vni, e->mac,
-                   ds_cstr(&tee), port, FLOWS_T_INGRESS_CT);
-        ds_destroy(&tee);
+
+        /* "table=45,priority=100,metadata=VNI,dl_dst=MAC,actions=
+         *  <the source's copy>set_field:PORT->reg7,resubmit(,50)" */
+        flow_build_init(&fb, FLOWS_T_L2_TUNNEL, 100);
+        fb_match_int(&fb, MFF_METADATA, e->vni);
+        fb_match_mac(&fb, MFF_ETH_DST, e->mac);
+        if (port == e->ofport) {
+            put_source_copy__(&fb, e, host, ctx, true);
+        }
+        put_local_output__(&fb, port);
+        flows_add_built(ft, c, &fb);
+
         eni_relay_in__(ft, c, e, host, ctx);
-        /* A flood never comes back to its sender (nor through its SG). */
-        flows_addf(ft, c, "table=%d,priority=120,reg6=%"PRId32",reg7=%"PRId32
-                   ",actions=drop", FLOWS_T_INGRESS_CT, port, port);
+
+        /* A flood never comes back to its sender (nor through its SG):
+         * "table=50,priority=120,reg6=PORT,reg7=PORT,actions=drop". */
+        flow_build_init(&fb, FLOWS_T_INGRESS_CT, 120);
+        fb_match_int(&fb, MFF_REG6, port);
+        fb_match_int(&fb, MFF_REG7, port);
+        flows_add_built(ft, c, &fb);
     }
     eni_responder__(ft, c, e, port > 0 ? port : -1, ip4, n_ip4, &ip6);
     eni_forward__(ft, c, e, host, ctx);

@@ -1,9 +1,12 @@
 /* The flow computation of tetherd: given the ENIs, security groups and
  * hosts, the desired OpenFlow 1.3 tables of each hypervisor's br-int, built
  * into an ovs-glue flow_table one ENI (or one VNI) at a time so that a
- * change touches only the flows it must.  This module does no I/O and keeps
- * no flow state of its own: it writes flows into tables the caller owns, and
- * keeps an index (struct flows_ctx) of the objects the flows depend on.
+ * change touches only the flows it must.  Each flow is built as a match and
+ * actions directly in canonical form (ovs-glue/flow-build.h: no text parse,
+ * no OpenFlow round trip; the comment above each one gives it in ovs-ofctl
+ * syntax).  This module does no I/O and keeps no flow state of its own: it
+ * writes flows into tables the caller owns, and keeps an index (struct
+ * flows_ctx) of the objects the flows depend on.
  *
  * Data path
  * =========
@@ -285,8 +288,9 @@ void flows_add_vni(struct flow_table *, const struct flows_host *,
                    uint32_t vni, const struct flows_ctx *);
 void flows_remove_vni(struct flow_table *, uint32_t vni);
 
-/* Number of flows that failed to parse so far (a bug or bad input that
- * eni_check() let through; each is also logged).  For tests. */
+/* Number of flows that could not be built so far (a bug, or bad input that
+ * eni_check() let through, e.g. an address that does not parse; each is
+ * also logged).  For tests. */
 unsigned int flows_n_errors(void);
 
 #endif /* controller/flows.h */

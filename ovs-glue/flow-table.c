@@ -12,6 +12,7 @@
 #include "byte-order.h"
 #include "hash.h"
 #include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
@@ -271,6 +272,90 @@ flow_table_add_flow(struct flow_table *ft, uint8_t table_id,
         flow_table_insert_flow__(ft, f);
     }
     return error;
+}
+
+static bool check_canonical;
+
+void
+flow_table_set_check_canonical(bool check)
+{
+    check_canonical = check;
+}
+
+static void
+ft_flow_format__(const struct ft_flow *f, struct ds *s)
+{
+    struct ofpact_format_params fp = { .s = s };
+
+    ds_put_format(s, "table=%d,", f->table_id);
+    minimatch_format(&f->match, NULL, NULL, s, f->priority);
+    ds_put_cstr(s, ",actions=");
+    ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+}
+
+/* With the check on: 0 if 'f' is what the OpenFlow 1.3 round trip makes of
+ * it, else an error (see flow_table_add_flow_canonical()). */
+static int
+ft_flow_check_canonical__(const struct ft_flow *f)
+{
+    struct ofputil_flow_mod fm;
+    struct ft_flow *c;
+    int error;
+
+    ft_flow_mod_init__(&fm, OFPFC_ADD, f->table_id, f->priority, f->cookie,
+                       f->ofpacts, f->ofpacts_len);
+    fm.match = f->match;        /* Borrowed: encoding only reads it. */
+    error = ft_flow_canonicalize__(&fm, &c);
+    if (error) {
+        return error;
+    }
+    if (!minimatch_equal(&c->match, &f->match)
+        || !ofpacts_equal(c->ofpacts, c->ofpacts_len,
+                          f->ofpacts, f->ofpacts_len)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        struct ds a = DS_EMPTY_INITIALIZER, b = DS_EMPTY_INITIALIZER;
+
+        ft_flow_format__(f, &a);
+        ft_flow_format__(c, &b);
+        VLOG_WARN_RL(&rl, "flow not in canonical form: %s (canonical: %s)",
+                     ds_cstr(&a), ds_cstr(&b));
+        ds_destroy(&a);
+        ds_destroy(&b);
+        error = EPROTO;
+    }
+    ft_flow_free__(c);
+    return error;
+}
+
+int
+flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
+                              uint16_t priority, const struct match *match,
+                              uint64_t cookie, const struct ofpact *ofpacts,
+                              size_t ofpacts_len)
+{
+    if (ft_cookie_is_foreign(cookie)) {
+        return EINVAL;
+    }
+
+    struct ft_flow *f = xmalloc(sizeof *f);
+    minimatch_init(&f->match, match);
+    f->table_id = table_id;
+    f->priority = priority;
+    f->cookie = cookie;
+    f->ofpacts_len = ofpacts_len;
+    f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
+    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
+
+    if (check_canonical) {
+        int error = ft_flow_check_canonical__(f);
+        if (error) {
+            ft_flow_free__(f);
+            return error;
+        }
+    }
+    COVERAGE_INC(flow_table_add);
+    flow_table_insert_flow__(ft, f);
+    return 0;
 }
 
 char *

@@ -140,6 +140,23 @@ int flow_table_add_flow(struct flow_table *, uint8_t table_id,
                         const struct ofpact *, size_t ofpacts_len);
 char *flow_table_add_flow_str(struct flow_table *, uint64_t cookie,
                               const char *) OVS_WARN_UNUSED_RESULT;
+
+/* As flow_table_add_flow() for a match and actions that are already in the
+ * canonical form (ovs-glue/flow-build.h builds them so, and a flow mod
+ * decoded from OpenFlow 1.3 is): no encode and decode, which is most of
+ * flow_table_add_flow()'s cost.  Only the version-dependent details are
+ * dropped, as there.
+ *
+ * With the check on (flow_table_set_check_canonical(), for tests and
+ * debugging; it is a process-wide setting), the flow is also run through
+ * the OpenFlow 1.3 encode and decode, and one that does not come back the
+ * same is not added: returns EPROTO (after a rate-limited log of both
+ * forms), or the OFPERR_* of a flow that OpenFlow cannot express. */
+int flow_table_add_flow_canonical(struct flow_table *, uint8_t table_id,
+                                  uint16_t priority, const struct match *,
+                                  uint64_t cookie, const struct ofpact *,
+                                  size_t ofpacts_len);
+void flow_table_set_check_canonical(bool);
 bool flow_table_remove_flow(struct flow_table *, uint8_t table_id,
                             uint16_t priority, const struct match *);
 size_t flow_table_remove_cookie(struct flow_table *, uint64_t cookie,

@@ -106,7 +106,8 @@ TESTS += tests/sandbox/test-datapath-trace
 tests_sandbox_test_datapath_trace_SOURCES = \
 	tests/sandbox/test-datapath-trace.c \
 	controller/eni.c controller/eni.h \
-	ovs-glue/flow-table.c ovs-glue/flow-table.h
+	ovs-glue/flow-table.c ovs-glue/flow-table.h \
+	ovs-glue/flow-build.c ovs-glue/flow-build.h
 tests_sandbox_test_datapath_trace_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_sandbox_test_datapath_trace_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_sandbox_test_datapath_trace_LDADD = controller/libflows.la \

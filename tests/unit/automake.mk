@@ -22,7 +22,8 @@ check_PROGRAMS += tests/unit/test-flow-table
 TESTS += tests/unit/test-flow-table
 tests_unit_test_flow_table_SOURCES = tests/unit/test-flow-table.c \
 	tests/unit/switch-sim.c tests/unit/switch-sim.h \
-	ovs-glue/flow-table.c ovs-glue/flow-table.h
+	ovs-glue/flow-table.c ovs-glue/flow-table.h \
+	ovs-glue/flow-build.c ovs-glue/flow-build.h
 tests_unit_test_flow_table_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_flow_table_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_flow_table_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
@@ -56,7 +57,10 @@ TESTS += tests/unit/test-flows
 tests_unit_test_flows_SOURCES = tests/unit/test-flows.c \
 	tests/unit/switch-sim.c tests/unit/switch-sim.h \
 	controller/eni.c controller/eni.h \
-	ovs-glue/flow-table.c ovs-glue/flow-table.h
+	ovs-glue/flow-table.c ovs-glue/flow-table.h \
+	ovs-glue/flow-build.c ovs-glue/flow-build.h
+# The tables of test_golden, as the text-parsing computation built them.
+EXTRA_DIST += tests/unit/flows-golden.txt
 tests_unit_test_flows_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_flows_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_flows_LDADD = controller/libflows.la lib/libtether.la \

@@ -4,6 +4,7 @@
  * dumped flow equal to the desired one. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ovs-glue/flow-build.h"
 #include "ovs-glue/flow-table.h"
 #include "tests/unit/switch-sim.h"
 
@@ -25,6 +27,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "sset.h"
 
 #define C_ENI FT_COOKIE(1, 0)
@@ -770,6 +773,131 @@ test_many(void **state OVS_UNUSED)
     flow_table_destroy(installed);
 }
 
+/* Flows built with ovs-glue/flow-build.h and added without the OpenFlow
+ * round trip equal those parsed from the same text and canonicalized. */
+static void
+test_build_equals_parse(void **state OVS_UNUSED)
+{
+    struct flow_table *built = flow_table_create();
+    struct flow_table *parsed = flow_table_create();
+    struct flow_build fb;
+
+    flow_table_set_check_canonical(true);
+
+    /* A responder: moves, set_fields of several widths, in_port. */
+    flow_build_init(&fb, 20, 100);
+    fb_match_int(&fb, MFF_METADATA, 0x64);
+    fb_match_proto(&fb, ETH_TYPE_ARP, 0);
+    fb_match_int(&fb, MFF_ARP_OP, 1);
+    fb_match_ip(&fb, MFF_ARP_TPA, "10.0.0.5");
+    fb_move(&fb, MFF_ETH_SRC, MFF_ETH_DST);
+    fb_set_mac(&fb, MFF_ETH_SRC, "02:00:00:00:00:05");
+    fb_set_int(&fb, MFF_ARP_OP, 2);
+    fb_set_ip(&fb, MFF_ARP_SPA, "10.0.0.5");
+    fb_output(&fb, OFPP_IN_PORT);
+    assert_null(flow_build_add(&fb, built, C_ENI));
+    add(parsed, C_ENI, "table=20,priority=100,metadata=0x64,arp,arp_op=1,"
+        "arp_tpa=10.0.0.5,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "set_field:02:00:00:00:00:05->eth_src,set_field:2->arp_op,"
+        "set_field:10.0.0.5->arp_spa,in_port");
+
+    /* Conntrack, masks, a port range prefix, IPv6 CIDR. */
+    flow_build_init(&fb, 51, 100);
+    fb_match_int_masked(&fb, MFF_CT_STATE, 0x21, 0x21);
+    fb_match_int(&fb, MFF_REG7, 7);
+    fb_match_proto(&fb, ETH_TYPE_IPV6, 17);
+    fb_match_ip(&fb, MFF_IPV6_SRC, "fd00::/8");
+    fb_match_int_masked(&fb, MFF_UDP_DST, 1024, 0xfc00);
+    fb_ct(&fb, true, -1, MFF_REG7);
+    fb_resubmit(&fb, 60);
+    assert_null(flow_build_add(&fb, built, C_ENI));
+    add(parsed, C_ENI, "table=51,priority=100,ct_state=+new+trk,reg7=7,"
+        "udp6,ipv6_src=fd00::/8,udp_dst=0x400/0xfc00,"
+        "actions=ct(commit,zone=NXM_NX_REG7[0..15]),resubmit(,60)");
+
+    /* Controller, VLAN tag, tunnel, output from a register. */
+    flow_build_init(&fb, 0, 110);
+    fb_match_int(&fb, MFF_IN_PORT, 5);
+    fb_match_int(&fb, MFF_DL_VLAN, 5);
+    fb_controller(&fb, 128);
+    fb_push_vlan(&fb, ETH_TYPE_VLAN_8021Q);
+    fb_set_int(&fb, MFF_VLAN_VID, 0x1005);
+    fb_output(&fb, u16_to_ofp(50));
+    fb_pop_vlan(&fb);
+    fb_set_int(&fb, MFF_IN_PORT, 0);
+    fb_set_int(&fb, MFF_TUN_ID, 0x64);
+    fb_set_ip(&fb, MFF_TUN_DST, "192.168.0.3");
+    fb_output(&fb, u16_to_ofp(100));
+    fb_output_reg(&fb, MFF_REG7, 0, 16);
+    assert_null(flow_build_add(&fb, built, C_ENI));
+    add(parsed, C_ENI, "table=0,priority=110,in_port=5,dl_vlan=5,"
+        "actions=controller(max_len=128),push_vlan:0x8100,"
+        "set_field:0x1005->vlan_vid,output:50,pop_vlan,"
+        "set_field:0->in_port,set_field:0x64->tun_id,"
+        "set_field:192.168.0.3->tun_dst,output:100,"
+        "output:NXM_NX_REG7[0..15]");
+
+    /* No action: drop. */
+    flow_build_init(&fb, 10, 0);
+    assert_null(flow_build_add(&fb, built, C_ENI));
+    add(parsed, C_ENI, "table=10,priority=0,actions=drop");
+
+    assert_int_equal(flow_table_n_flows(built), 4);
+    assert_true(flow_table_equal(built, parsed));
+
+    /* A bad value adds nothing. */
+    flow_build_init(&fb, 10, 0);
+    fb_match_mac(&fb, MFF_ETH_SRC, "02:00:zz");
+    char *error = flow_build_add(&fb, built, C_ENI);
+    assert_non_null(error);
+    free(error);
+    assert_int_equal(flow_table_n_flows(built), 4);
+
+    flow_table_set_check_canonical(false);
+    flow_table_destroy(built);
+    flow_table_destroy(parsed);
+}
+
+/* The check catches what is not canonical: an OpenFlow 1.0 style
+ * set_dl_src (a switch reports a set_field of eth_src), and a match without
+ * its prerequisite (an ICMP type on any packet).  Without the check both
+ * go in as given. */
+static void
+test_check_canonical(void **state OVS_UNUSED)
+{
+    struct flow_table *ft = flow_table_create();
+    uint64_t stub[64];
+    struct ofpbuf ofpacts;
+    struct match match;
+
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    ofpact_put_SET_ETH_SRC(&ofpacts)->mac = eth_addr_broadcast;
+    match_init_catchall(&match);
+    match_set_in_port(&match, u16_to_ofp(5));
+
+    flow_table_set_check_canonical(true);
+    assert_int_equal(flow_table_add_flow_canonical(ft, 0, 110, &match, C_ENI,
+                                                   ofpacts.data,
+                                                   ofpacts.size), EPROTO);
+    struct match icmp;
+    match_init_catchall(&icmp);
+    match_set_icmp_type(&icmp, 135);
+    assert_int_not_equal(flow_table_add_flow_canonical(ft, 20, 50, &icmp,
+                                                       C_ENI, NULL, 0), 0);
+    assert_int_equal(flow_table_n_flows(ft), 0);
+
+    flow_table_set_check_canonical(false);
+    assert_int_equal(flow_table_add_flow_canonical(ft, 0, 110, &match, C_ENI,
+                                                   ofpacts.data,
+                                                   ofpacts.size), 0);
+    assert_int_equal(flow_table_add_flow_canonical(ft, 20, 50, &icmp, C_ENI,
+                                                   NULL, 0), 0);
+    assert_int_equal(flow_table_n_flows(ft), 2);
+
+    ofpbuf_uninit(&ofpacts);
+    flow_table_destroy(ft);
+}
+
 int
 main(void)
 {
@@ -788,6 +916,8 @@ main(void)
         cmocka_unit_test(test_canonical_across_versions),
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_build_equals_parse),
+        cmocka_unit_test(test_check_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

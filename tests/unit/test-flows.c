@@ -155,9 +155,18 @@ mk_sg_web(void)
  * VNI 200 (0xc8): C on hv1:2, D on hv3:1, no group (the default group),
  *                 same IPs as A and B; E on hv3:2 in sg-web, 10.1.0.9. */
 static int
+compare_strings(const void *a_, const void *b_)
+{
+    return strcmp(*(char *const *) a_, *(char *const *) b_);
+}
+
+static int
 setup(void **state)
 {
     struct world *w = xzalloc(sizeof *w);
+
+    /* Every flow built is checked against the OpenFlow 1.3 round trip. */
+    flow_table_set_check_canonical(true);
 
     w->ctx = flows_ctx_create();
     w->work = flows_work_create();
@@ -828,6 +837,202 @@ test_switch_reports_desired(void **state)
     }
 }
 
+/* --- Golden tables ---------------------------------------------------------
+ *
+ * The tables of a scenario that uses every kind of flow the computation
+ * makes -- migrations through their phases with and without the relay, a
+ * host with an IPv6 underlay, secondary and IPv6 addresses, an ENI without
+ * source/destination check, security group rules of every protocol form,
+ * port range, CIDR and remote group -- compared line by line with
+ * tests/unit/flows-golden.txt.  That file was written by the computation
+ * that built each flow from ovs-ofctl text through libopenvswitch's parser
+ * and an OpenFlow 1.3 round trip; the flows built directly
+ * (ovs-glue/flow-build.h) must be the same.  TEST_FLOWS_GOLDEN=FILE writes
+ * FILE instead of comparing. */
+
+static void
+mk_str_array(size_t n, const char **v, char ***out)
+{
+    *out = xcalloc(n, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = xstrdup(v[i]);
+    }
+}
+
+/* Appends every flow of every host, "STEP HOST cookie=C FLOW", sorted. */
+static void
+golden_dump(struct world *w, const char *step, struct ds *out)
+{
+    for (int i = 0; i < N_HOSTS; i++) {
+        size_t n = flow_table_n_flows(w->ft[i]), k = 0;
+        char **lines = xcalloc(n, sizeof *lines);
+        const struct ft_flow *f;
+
+        HMAP_FOR_EACH (f, node, &w->ft[i]->flows) {
+            char *fs = flow_to_string(f);
+            lines[k++] = xasprintf("%s %s cookie=%#"PRIx64" %s", step,
+                                   host_ids[i], f->cookie, fs);
+            free(fs);
+        }
+        qsort(lines, n, sizeof *lines, compare_strings);
+        for (k = 0; k < n; k++) {
+            ds_put_format(out, "%s\n", lines[k]);
+            free(lines[k]);
+        }
+        free(lines);
+    }
+}
+
+static void
+golden_step(struct world *w, const char *step, struct ds *out)
+{
+    sync_world(w);
+    golden_dump(w, step, out);
+}
+
+/* sg-mix: rules of every form. */
+static struct security_group *
+mk_sg_mix(void)
+{
+    static const struct sg_rule rules[] = {
+        { SG_INGRESS, SG_IPV4, 6, 22, 22, "10.0.0.0/8", NULL },
+        { SG_INGRESS, SG_IPV6, 17, 1000, 2000, "::/0", NULL },
+        { SG_INGRESS, SG_IPV4, 1, 0, 0, NULL, "sg-mix" },
+        { SG_INGRESS, SG_IPV6, 58, 0, 0, NULL, "sg-mix" },
+        { SG_EGRESS, SG_IPV4, 47, 0, 0, "0.0.0.0/0", NULL },
+        { SG_EGRESS, SG_IPV6, 132, 5000, 5001, "fd00::/8", NULL },
+        { SG_INGRESS, SG_IPV6, 1, 0, 0, "fd00::1/128", NULL },
+        { SG_INGRESS, SG_IPV4, 17, 0, 65535, NULL, NULL },
+        { SG_EGRESS, SG_IPV4, 6, 1, 1023, "192.168.0.0/16", NULL },
+    };
+    struct security_group *sg = xzalloc(sizeof *sg);
+
+    sg->id = xstrdup("sg-mix");
+    sg->n_rules = ARRAY_SIZE(rules);
+    sg->rules = xcalloc(sg->n_rules, sizeof *sg->rules);
+    for (size_t i = 0; i < sg->n_rules; i++) {
+        sg->rules[i] = rules[i];
+        sg->rules[i].remote_cidr = nullable_xstrdup(rules[i].remote_cidr);
+        sg->rules[i].remote_group = nullable_xstrdup(rules[i].remote_group);
+    }
+    return sg;
+}
+
+static void
+golden_scenario(struct world *w, struct ds *out)
+{
+    static const char *f_ip4s[] = { "10.3.0.7", "10.3.0.8" };
+    static const char *f_ip6s[] = { "fd00::6", "fd00:0:0:1::6" };
+    static const char *g_ip6s[] = { "fd00::7" };
+
+    /* hv3's underlay is IPv6; F and G in VNI 300, F in sg-mix, G without
+     * source/destination check in the default group. */
+    flows_ctx_set_host(w->ctx, "hv3", "fd00:1::3", w->work);
+    struct security_group *sg = mk_sg_mix();
+    flows_ctx_set_sg(w->ctx, sg, w->work);
+    security_group_destroy(sg);
+    struct eni *f = mk_eni(6, 300, "02:00:00:00:00:0f", "10.3.0.6", "hv1",
+                           3, "sg-mix");
+    f->n_secondary_ipv4s = ARRAY_SIZE(f_ip4s);
+    mk_str_array(f->n_secondary_ipv4s, f_ip4s, &f->secondary_ipv4s);
+    f->n_ipv6s = ARRAY_SIZE(f_ip6s);
+    mk_str_array(f->n_ipv6s, f_ip6s, &f->ipv6s);
+    struct eni *g = mk_eni(7, 300, "02:00:00:00:00:10", "10.3.0.9", "hv2", 4,
+                           NULL);
+    g->source_dest_check = false;
+    g->n_ipv6s = ARRAY_SIZE(g_ip6s);
+    mk_str_array(g->n_ipv6s, g_ip6s, &g->ipv6s);
+    flows_ctx_set_eni(w->ctx, g, w->work);
+    eni_destroy(g);
+    flows_ctx_set_eni(w->ctx, f, w->work);
+    golden_step(w, "bound", out);
+
+    /* F migrates from hv1:3 to hv3:8 through hv1's relay port (60). */
+    flows_ctx_set_host_relay(w->ctx, "hv1", 60, w->work);
+    f->state = ENI_MIGRATING;
+    f->phase = ENI_MIG_PREPARED;
+    f->dest_host = xstrdup("hv3");
+    f->dest_ofport = 8;
+    flows_ctx_set_eni(w->ctx, f, w->work);
+    golden_step(w, "relay-prepared", out);
+    f->phase = ENI_MIG_SWITCHOVER;
+    flows_ctx_set_eni(w->ctx, f, w->work);
+    golden_step(w, "relay-switchover", out);
+    f->phase = ENI_MIG_ACTIVATED;
+    flows_ctx_set_eni(w->ctx, f, w->work);
+    golden_step(w, "relay-activated", out);
+
+    /* Without a relay (hv1 has none): both at switchover. */
+    flows_ctx_set_host_relay(w->ctx, "hv1", 0, w->work);
+    f->phase = ENI_MIG_SWITCHOVER;
+    flows_ctx_set_eni(w->ctx, f, w->work);
+    golden_step(w, "switchover", out);
+
+    /* G (hv2:4) migrates to hv3:9, hv2's relay not reported yet. */
+    flows_ctx_set_host_relay(w->ctx, "hv2", -1, w->work);
+    g = eni_clone(flows_ctx_find_eni(w->ctx, 7));
+    g->state = ENI_MIGRATING;
+    g->phase = ENI_MIG_SWITCHOVER;
+    g->dest_host = xstrdup("hv3");
+    g->dest_ofport = 9;
+    flows_ctx_set_eni(w->ctx, g, w->work);
+    golden_step(w, "unknown-relay", out);
+    eni_destroy(g);
+    eni_destroy(f);
+}
+
+static void
+test_golden(void **state)
+{
+    struct world *w = *state;
+    struct ds out = DS_EMPTY_INITIALIZER;
+    const char *write = getenv("TEST_FLOWS_GOLDEN");
+
+    golden_scenario(w, &out);
+    if (write) {
+        FILE *file = fopen(write, "w");
+        assert_non_null(file);
+        fputs(ds_cstr(&out), file);
+        fclose(file);
+        ds_destroy(&out);
+        return;
+    }
+
+    const char *srcdir = getenv("srcdir");
+    char *path = xasprintf("%s/tests/unit/flows-golden.txt",
+                           srcdir ? srcdir : ".");
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fail_msg("%s: cannot open", path);
+    }
+    struct ds line = DS_EMPTY_INITIALIZER;
+    const char *p = ds_cstr(&out);
+    size_t n = 0, bad = 0;
+    while (!ds_get_line(&line, file)) {
+        size_t len = strcspn(p, "\n");
+        n++;
+        if (len != line.length || strncmp(p, ds_cstr(&line), len)) {
+            if (bad++ < 10) {
+                print_error("line %zu: expected %s\n        got      %.*s\n",
+                            n, ds_cstr(&line), (int) len, p);
+            }
+        }
+        p += len + (p[len] == '\n');
+    }
+    fclose(file);
+    if (*p) {
+        print_error("more flows than the golden file's %zu: %.200s\n", n, p);
+        bad++;
+    }
+    ds_destroy(&line);
+    ds_destroy(&out);
+    free(path);
+    if (bad || n < 100) {
+        fail_msg("%zu lines differ from the golden tables (%zu lines)",
+                 bad, n);
+    }
+}
+
 int
 main(void)
 {
@@ -852,6 +1057,7 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_reports_desired,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_golden, setup, teardown),
     };
 
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
