@@ -62,3 +62,14 @@ bench_admission_SOURCES = bench/admission.c
 bench_admission_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 bench_admission_LDADD = controller/libadmission.la $(OVS_LIBADD) \
 	$(OPENSSL_LIBS) -latomic -lm
+
+# relay: the CPU cost of the agent's migration relay (hostagent/relay.c) per
+# frame, capturing and relaying, on veth pairs in a network namespace of
+# its own (root only; skipped otherwise).
+noinst_PROGRAMS += bench/relay
+BENCHMARKS += bench/relay
+bench_relay_SOURCES = bench/relay.c \
+	hostagent/relay.c hostagent/relay.h \
+	tests/netns.c tests/netns.h
+bench_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+bench_relay_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) -latomic -lm -lpthread

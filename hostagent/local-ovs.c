@@ -73,10 +73,27 @@ vif_to_pb(const struct vif_info *v, Tether__Vif *pb)
 static int64_t
 paused_at_ns__(const struct vif_info *vif)
 {
-    char *end;
-    double t = vif->paused_at ? strtod(vif->paused_at, &end) : 0;
-    if (t > 0 && !*end) {
-        return (int64_t) (t * 1e9);
+    /* Digit by digit: a double holds Unix seconds only to ~0.2 us, and a
+     * frame judged against the pause must not move across it. */
+    const char *p = vif->paused_at;
+    if (p && *p >= '0' && *p <= '9') {
+        int64_t sec = 0, frac = 0, scale = 1000000000;
+        while (*p >= '0' && *p <= '9' && sec < INT64_C(1000000000000)) {
+            sec = sec * 10 + (*p++ - '0');
+        }
+        if (*p == '.') {
+            p++;
+            while (*p >= '0' && *p <= '9') {
+                if (scale > 1) {
+                    scale /= 10;
+                    frac += (*p - '0') * scale;
+                }
+                p++;
+            }
+        }
+        if (!*p && sec > 0) {
+            return sec * INT64_C(1000000000) + frac;
+        }
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -67,6 +67,9 @@ struct qmp_conn {
     bool paused_marked;         /* we said "paused" for it */
     bool failed_marked;         /* we said "failed" for it */
     long long int continue_at;  /* LLONG_MAX: no migrate-continue due */
+    bool switchover_confirmed;  /* tetherd confirmed this migration's
+                                 * switchover before QEMU's pre-switchover
+                                 * reached us */
 };
 
 struct qmp_backend {
@@ -307,6 +310,8 @@ event_time__(const struct shash *o)
     return json_integer(sec) + json_integer(usec) / 1e6;
 }
 
+static void send_continue__(struct qmp_conn *);
+
 static void
 handle_migration__(struct qmp_backend *qb, struct qmp_conn *c,
                    const char *status)
@@ -331,13 +336,24 @@ handle_migration__(struct qmp_backend *qb, struct qmp_conn *c,
         }
         if (!c->migrating) {
             c->paused_marked = c->failed_marked = false;
+            c->switchover_confirmed = false;
         }
         c->migrating = true;
     } else if (!strcmp(status, "pre-switchover")) {
         c->continue_at = time_msec() + qb->switchover_wait_ms;
+        if (c->switchover_confirmed) {
+            /* QEMU says STOP, then (at least a millisecond later)
+             * pre-switchover: tetherd's confirmation of the "paused" we
+             * reported at STOP can come first. */
+            VLOG_INFO("ENI %s: tetherd confirmed the switchover before "
+                      "QEMU's pre-switchover, migrate-continue now",
+                      c->eni_id);
+            send_continue__(c);
+        }
     } else if (!strcmp(status, "completed")) {
         c->migrating = false;
         c->continue_at = LLONG_MAX;
+        c->switchover_confirmed = false;
     } else if (!strcmp(status, "failed") || !strcmp(status, "cancelled")) {
         if (c->migrating) {
             set_marker__(qb, c, "failed");
@@ -345,6 +361,7 @@ handle_migration__(struct qmp_backend *qb, struct qmp_conn *c,
         }
         c->migrating = false;
         c->continue_at = LLONG_MAX;
+        c->switchover_confirmed = false;
     }
 }
 
@@ -452,6 +469,7 @@ conn_lost__(struct qmp_backend *qb, struct qmp_conn *c, const char *why)
     c->incoming = c->incoming_active = c->migrating = false;
     c->paused_marked = c->failed_marked = false;
     c->continue_at = LLONG_MAX;
+    c->switchover_confirmed = false;
     c->retry_at = time_msec() + QMP_RETRY_MS;
 }
 
@@ -544,6 +562,13 @@ qmp_backend_switchover_ready(struct qmp_backend *qb, const char *eni_id)
                       c->eni_id, left > 0 ? left : 0);
             send_continue__(c);
             conn_flush__(c);
+        } else if (!strcmp(c->eni_id, eni_id) && c->fd >= 0
+                   && c->migrating && c->paused_marked
+                   && !c->switchover_confirmed) {
+            /* Not held yet: remembered for QEMU's pre-switchover. */
+            VLOG_INFO("ENI %s: tetherd confirmed the switchover; QEMU not "
+                      "in pre-switchover yet", c->eni_id);
+            c->switchover_confirmed = true;
         }
     }
 }

@@ -28,23 +28,50 @@ VLOG_DEFINE_THIS_MODULE(relay);
 #define RELAY_FRAME_MAX 9216            /* jumbo frame plus a VLAN tag */
 #define RELAY_MAX_PORTS 256             /* migrations paused at once */
 #define RELAY_RECONNECT_MS 100
+#define RELAY_STAMP_MAX_AGE_NS INT64_C(1000000000)
+#define RELAY_RCVBUF (4 << 20)          /* each socket's receive buffer */
 #define RELAY_VIF_IDLE_NS (INT64_C(2) * 1000000000)   /* stop capturing */
 
 struct relay_frame {
     int64_t ts;                         /* CLOCK_REALTIME, ns */
     uint16_t vid;                       /* 0: empty or already relayed */
     uint16_t len;
+    bool pending;                       /* its VIF copy not seen yet: 'ts'
+                                         * is the relay's own stamp */
+    uint64_t hash;                      /* relay_frame_hash(), if pending */
     unsigned char *data;                /* RELAY_FRAME_MAX bytes, lazily */
 };
 
 /* A VIF's delivery stamps: when br-int handed each recent frame to the VIF
  * (its AF_PACKET "outgoing" timestamp), by a hash of the frame.  The relay
- * port's own stamp of the same frame can be later: br-int writes the
- * relay's copy after the VIF's, and on a busy host the thread that writes
- * both may be descheduled in between (measured here: 29 us median, up to
- * 8.5 ms).  A frame the source VM read before it paused but whose relay
- * copy is stamped after the pause would be delivered twice.  So the relay
- * decides by the VIF's stamp where it has one. */
+ * port's own stamp of the same frame can differ either way, and by
+ * milliseconds on a busy host:
+ *
+ *   - later, where br-int writes the VIF's copy first and the thread that
+ *     writes both is descheduled in between (measured: 29 us median, up to
+ *     8.5 ms).  A frame the source VM read before it paused but whose relay
+ *     copy is stamped after the pause would be delivered twice;
+ *
+ *   - earlier, where the VIF's copy goes through conntrack (security
+ *     groups): the userspace datapath writes the relay's copy, then
+ *     recirculates the packet through the connection tracker and writes
+ *     the VIF's copy afterwards (measured: 1.9 ms later under load).  A
+ *     frame whose relay copy came before the pause but whose VIF copy came
+ *     after it was lost: the VM never read it and the relay did not send
+ *     it on.
+ *
+ * So the relay decides by the VIF's stamp: a relay copy takes the stamp
+ * its VIF copy left, or, if that has not come yet, waits in the ring as
+ * "pending" until it comes.  A relay copy sent on before its VIF copy
+ * came (its own stamp was already after the pause) leaves an entry too, so
+ * that its VIF copy is taken when it comes rather than left as a stamp that
+ * a later identical frame would take. */
+#define RELAY_VIF_PENDING 64
+struct relay_pending {
+    uint64_t hash;
+    size_t slot;                        /* in the ring, if 'in_ring' */
+    bool in_ring;
+};
 struct relay_vif {
     char ifname[IF_NAMESIZE];           /* "": no VIF known (mutex) */
     bool changed;                       /* 'ifname' changed (mutex) */
@@ -53,6 +80,8 @@ struct relay_vif {
     int64_t last_used;                  /* last relay frame for it */
     long long retry_at;                 /* ms: next attempt to open */
     struct relay_stamps stamps;
+    struct relay_pending pending[RELAY_VIF_PENDING];    /* oldest first */
+    size_t n_pending;
 };
 
 struct relay_port {
@@ -60,6 +89,9 @@ struct relay_port {
     int64_t since;
     bool flush;                         /* ring not yet replayed */
     uint64_t relayed;
+    uint64_t unstamped;                 /* of those, sent before their VIF
+                                         * copy was seen though it is
+                                         * captured */
 };
 
 struct relay {
@@ -112,6 +144,14 @@ relay_frame_hash(const unsigned char *data, size_t len, bool tagged)
 void
 relay_stamps_add(struct relay_stamps *s, uint64_t hash, int64_t ts)
 {
+    /* A stamp no relay copy took in a second never will (a frame br-int
+     * does not tee, such as a broadcast, or one whose relay copy was
+     * lost); left, it would lengthen every search, and an identical frame
+     * later would take it. */
+    while (s->n && s->e[s->tail].ts < ts - RELAY_STAMP_MAX_AGE_NS) {
+        s->tail = (s->tail + 1) % RELAY_VIF_STAMPS;
+        s->n--;
+    }
     struct relay_stamp *e = &s->e[s->head];
     if (s->n == RELAY_VIF_STAMPS) {
         s->tail = (s->tail + 1) % RELAY_VIF_STAMPS;     /* oldest dropped */
@@ -146,6 +186,18 @@ relay_stamps_take(struct relay_stamps *s, uint64_t hash, int64_t *ts)
 }
 
 /* --- The port ----------------------------------------------------------- */
+
+/* Room for thousands of frames while the thread lags: the relay port's
+ * socket drops what does not fit (the default, ~200 kB, holds ~256 small
+ * frames), and so does a VIF's. */
+static void
+set_rcvbuf__(int fd)
+{
+    int rcvbuf = RELAY_RCVBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf)) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
+}
 
 static int
 open_stream__(const struct relay *r)
@@ -187,6 +239,7 @@ open_packet__(const struct relay *r)
     int one = 1;
     setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    set_rcvbuf__(fd);
 #ifdef PACKET_IGNORE_OUTGOING
     setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
 #endif
@@ -279,6 +332,9 @@ open_vif__(struct relay *r, int32_t ofport, struct relay_vif *v)
     if (fd >= 0) {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        /* A frame this socket drops is judged by the relay's own, later
+         * stamp. */
+        set_rcvbuf__(fd);
         struct sockaddr_ll sll;
         memset(&sll, 0, sizeof sll);
         sll.sll_family = AF_PACKET;
@@ -298,6 +354,7 @@ open_vif__(struct relay *r, int32_t ofport, struct relay_vif *v)
     v->fd = fd;
     v->changed = false;
     v->stamps.head = v->stamps.tail = v->stamps.n = 0;
+    v->n_pending = 0;
     r->capturing[r->n_capturing++] = ofport;
     VLOG_INFO("relay: port %"PRId32": stamping by VIF %s", ofport,
               v->ifname);
@@ -313,12 +370,68 @@ close_vif__(struct relay *r, size_t i)
     r->capturing[i] = r->capturing[--r->n_capturing];
 }
 
-/* Records the delivery stamps of what br-int gave VIF 'v' since the last
- * call ("outgoing" frames; what the VM sends is ignored).  A VIF that went
- * away is closed at the next round. */
-static void
-read_vif__(struct relay_vif *v, unsigned char *buf)
+/* The VIF copy of a frame whose relay copy came first arrived at 'ts':
+ * the frame, if it still waits in the ring, is judged now.  False if no
+ * relay copy came first (mutex held). */
+static bool
+resolve_pending__(struct relay *r, uint16_t vid, struct relay_vif *v,
+                  uint64_t hash, int64_t ts)
 {
+    for (size_t k = 0; k < v->n_pending; k++) {
+        struct relay_pending e = v->pending[k];
+        if (e.hash != hash) {
+            continue;
+        }
+        memmove(&v->pending[k], &v->pending[k + 1],
+                (--v->n_pending - k) * sizeof v->pending[0]);
+        struct relay_frame *f = e.in_ring ? &r->ring[e.slot] : NULL;
+        if (!f || !f->pending || f->vid != vid || f->hash != hash) {
+            return true;                /* sent on already, or overwritten */
+        }
+        f->pending = false;
+        f->ts = ts;
+        r->stats.vif_stamped++;
+        struct relay_port *p = find_port__(r, vid);
+        if (p && !p->flush && ts >= p->since) {
+            send__(r, f->data, f->len);
+            f->vid = 0;
+            p->relayed++;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Remembers that the VIF copy of the frame with 'hash' is still to come
+ * (mutex held). */
+static void
+add_pending__(struct relay *r, uint16_t vid, struct relay_vif *v,
+              uint64_t hash, bool in_ring, size_t slot)
+{
+    if (v->n_pending == RELAY_VIF_PENDING) {
+        /* The oldest stays judged by the relay's own stamp. */
+        struct relay_pending *e = &v->pending[0];
+        struct relay_frame *old = e->in_ring ? &r->ring[e->slot] : NULL;
+        if (old && old->pending && old->vid == vid && old->hash == e->hash) {
+            old->pending = false;
+            r->stats.vif_unstamped++;
+        }
+        memmove(&v->pending[0], &v->pending[1],
+                --v->n_pending * sizeof v->pending[0]);
+    }
+    v->pending[v->n_pending++] = (struct relay_pending) {
+        .hash = hash, .slot = slot, .in_ring = in_ring,
+    };
+}
+
+/* Records the delivery stamps of what br-int gave VIF 'v' (port 'vid')
+ * since the last call ("outgoing" frames; what the VM sends is ignored),
+ * or judges the pending relay copies they belong to.  A VIF that went away
+ * is closed at the next round (mutex held). */
+static void
+read_vif__(struct relay *r, uint16_t vid, struct relay_vif *v)
+{
+    unsigned char *buf = r->vifbuf;
     for (int i = 0; i < 256; i++) {
         union {
             char buf[CMSG_SPACE(sizeof(struct timespec))];
@@ -351,8 +464,11 @@ read_vif__(struct relay_vif *v, unsigned char *buf)
                 ts = t.tv_sec * INT64_C(1000000000) + t.tv_nsec;
             }
         }
-        relay_stamps_add(&v->stamps, relay_frame_hash(buf, n, false),
-                         ts ? ts : now_ns());
+        uint64_t hash = relay_frame_hash(buf, n, false);
+        ts = ts ? ts : now_ns();
+        if (!v->n_pending || !resolve_pending__(r, vid, v, hash, ts)) {
+            relay_stamps_add(&v->stamps, hash, ts);
+        }
     }
 }
 
@@ -370,26 +486,43 @@ frame__(struct relay *r, const unsigned char *data, size_t len, int64_t ts)
     }
     uint16_t vid = ((data[14] << 8) | data[15]) & 0xfff;
     struct relay_vif *v = vid ? r->vifs[vid] : NULL;
+    bool pending = false;
+    uint64_t hash = 0;
     if (v) {
         v->last_used = now_ns();
         if (v->fd < 0 && v->ifname[0]) {
             open_vif__(r, vid, v);
         }
-        int64_t vif_ts;
-        if (v->fd >= 0
-            && relay_stamps_take(&v->stamps,
-                                 relay_frame_hash(data, len, true),
-                                 &vif_ts)) {
-            ts = vif_ts;
-            r->stats.vif_stamped++;
+        if (v->fd >= 0) {
+            hash = relay_frame_hash(data, len, true);
+            int64_t vif_ts;
+            bool found = relay_stamps_take(&v->stamps, hash, &vif_ts);
+            if (!found) {
+                /* Its VIF copy may have come since the VIFs were read. */
+                read_vif__(r, vid, v);
+                found = relay_stamps_take(&v->stamps, hash, &vif_ts);
+            }
+            if (found) {
+                ts = vif_ts;
+                r->stats.vif_stamped++;
+            } else {
+                pending = true;         /* the VIF's copy is still to come */
+            }
         }
     }
     struct relay_port *p = vid ? find_port__(r, vid) : NULL;
     if (p && !p->flush && ts >= p->since) {
+        /* Even if pending: the VIF's copy will come later still. */
         send__(r, data, len);
         p->relayed++;
+        if (pending) {
+            p->unstamped++;
+            r->stats.vif_unstamped++;
+            add_pending__(r, vid, v, hash, false, 0);
+        }
     } else {
-        struct relay_frame *f = &r->ring[r->ring_head];
+        size_t slot = r->ring_head;
+        struct relay_frame *f = &r->ring[slot];
         r->ring_head = (r->ring_head + 1) % RELAY_RING_FRAMES;
         if (!f->data) {
             f->data = xmalloc(RELAY_FRAME_MAX);
@@ -398,6 +531,11 @@ frame__(struct relay *r, const unsigned char *data, size_t len, int64_t ts)
         f->len = len;
         f->vid = vid;
         f->ts = ts;
+        f->pending = pending;
+        f->hash = hash;
+        if (pending) {
+            add_pending__(r, vid, v, hash, true, slot);
+        }
     }
     pthread_mutex_unlock(&r->mutex);
 }
@@ -417,8 +555,12 @@ flush__(struct relay *r)
             struct relay_frame *f
                 = &r->ring[(r->ring_head + k) % RELAY_RING_FRAMES];
             if (f->vid == p->ofport && f->ts >= p->since) {
+                /* A pending frame's VIF copy comes later still. */
                 send__(r, f->data, f->len);
                 f->vid = 0;
+                p->unstamped += f->pending;
+                r->stats.vif_unstamped += f->pending;
+                f->pending = false;     /* its entry takes its VIF copy */
                 n++;
             }
         }
@@ -615,7 +757,7 @@ relay_thread(void *r_)
          * relay's, so its stamp is there when the relay's copy is read. */
         pthread_mutex_lock(&r->mutex);
         for (size_t i = 0; i < r->n_capturing; i++) {
-            read_vif__(r->vifs[r->capturing[i]], r->vifbuf);
+            read_vif__(r, r->capturing[i], r->vifs[r->capturing[i]]);
         }
         pthread_mutex_unlock(&r->mutex);
         flush__(r);
@@ -728,6 +870,7 @@ relay_start(struct relay *r, int32_t ofport, int64_t since_ns)
         p->since = since_ns;
         p->flush = true;
         p->relayed = 0;
+        p->unstamped = 0;
     }
     pthread_mutex_unlock(&r->mutex);
     if (p) {
@@ -772,8 +915,9 @@ relay_stop(struct relay *r, int32_t ofport)
     pthread_mutex_lock(&r->mutex);
     struct relay_port *p = find_port__(r, ofport);
     if (p) {
-        VLOG_INFO("relay: port %"PRId32": stopped after %"PRIu64" frame(s)",
-                  ofport, p->relayed);
+        VLOG_INFO("relay: port %"PRId32": stopped after %"PRIu64" frame(s)"
+                  " (%"PRIu64" without the VIF's stamp)",
+                  ofport, p->relayed, p->unstamped);
         memset(p, 0, sizeof *p);
     }
     pthread_mutex_unlock(&r->mutex);

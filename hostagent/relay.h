@@ -15,8 +15,9 @@
  *     P (flows.h: P must be 1..4094).
  *
  *   - This module reads the relay port in a thread of its own, stamps each
- *     frame with its arrival time (CLOCK_REALTIME, the clock of QEMU's
- *     event timestamps) and keeps the last RELAY_RING_FRAMES frames.
+ *     frame with when its VIF got it (relay_set_vif(); else with its own
+ *     arrival; CLOCK_REALTIME, the clock of QEMU's event timestamps) and
+ *     keeps the last RELAY_RING_FRAMES frames.
  *
  *   - When the hypervisor reports that P's VM paused at time T
  *     (relay_start()), the thread writes back into the relay port every
@@ -73,6 +74,7 @@ struct relay_stats {
     uint64_t relayed;       /* written back toward a destination */
     uint64_t dropped;       /* unreadable, untagged or too long */
     uint64_t vif_stamped;   /* judged by the VIF's own stamp */
+    uint64_t vif_unstamped; /* relayed before its VIF copy was seen */
     bool connected;
 };
 void relay_get_stats(struct relay *, struct relay_stats *);

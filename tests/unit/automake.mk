@@ -129,3 +129,27 @@ tests_unit_test_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
 tests_unit_test_relay_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_relay_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
 	$(CMOCKA_LIBS) -latomic -lm -lpthread
+
+# hostagent/qmp.c: QEMU's events as migration phases, against a fake QEMU on
+# a unix socket; when a held source gets its migrate-continue.
+check_PROGRAMS += tests/unit/test-qmp
+TESTS += tests/unit/test-qmp
+tests_unit_test_qmp_SOURCES = tests/unit/test-qmp.c \
+	hostagent/qmp.c hostagent/qmp.h
+tests_unit_test_qmp_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_qmp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_qmp_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
+	$(CMOCKA_LIBS) -latomic -lm -lpthread
+
+# hostagent/relay.c on veth pairs in a network namespace of its own (root
+# only; a skipped plan otherwise): which frames it sends on at a pause,
+# whichever of a frame's relay copy and VIF copy comes first.
+check_PROGRAMS += tests/unit/test-relay-order
+TESTS += tests/unit/test-relay-order
+tests_unit_test_relay_order_SOURCES = tests/unit/test-relay-order.c \
+	hostagent/relay.c hostagent/relay.h \
+	tests/netns.c tests/netns.h
+tests_unit_test_relay_order_CPPFLAGS = $(AM_CPPFLAGS) $(OVS_CPPFLAGS)
+tests_unit_test_relay_order_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_relay_order_LDADD = $(OVS_LIBADD) $(OPENSSL_LIBS) \
+	$(CMOCKA_LIBS) -latomic -lm -lpthread
