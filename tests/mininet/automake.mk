@@ -1,9 +1,11 @@
 # tests/mininet: tether's network tests on Mininet (root; see README.md).
 MININET_FILES = \
 	tests/mininet/README.md \
+	tests/mininet/capture.py \
 	tests/mininet/check.py \
 	tests/mininet/demo.py \
 	tests/mininet/demo.sh \
+	tests/mininet/hosttune.py \
 	tests/mininet/plot.py \
 	tests/mininet/probe.py \
 	tests/mininet/run.sh \

@@ -10,6 +10,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import hosttune                                         # noqa: E402
 
 
 def main():
@@ -21,6 +23,11 @@ def main():
         text=True).split()
     limit = os.environ.get('TETHER_MN_TIMEOUT', '150')
     print('1..%d' % len(names), flush=True)
+    with hosttune.tuned():
+        return run(names, limit)
+
+
+def run(names, limit):
     passed = failed = 0
     t_all = time.monotonic()
     for i, name in enumerate(names, 1):

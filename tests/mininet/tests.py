@@ -16,17 +16,18 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tethernet  # noqa: E402
 from tethernet import DataCenter, Error, log, teardown, wait_until, PY, HERE
 
-# Losses a completing migration may have: only from the source's pause to
-# SWITCH_BUDGET_MS after the hypervisor's "paused" marker was committed
-# (those probes sit in the paused source's queue and die with it; see
-# README.md).  TETHER_ZERO_LOSS=1 demands 0 lost outright.
+# A migration loses nothing: judge_streams() demands 0 lost (README.md,
+# "What a migration may lose").  TETHER_MN_LOSS_WINDOW=1 allows losses in
+# a window around each pause instead, as tether's contract with a
+# hypervisor that gives no pause time (or a source without a relay) is:
+# from IN_FLIGHT_MS before the pause (probes on their way) to
+# SWITCH_BUDGET_MS after the "paused" marker was committed.
 SWITCH_BUDGET_MS = 50
-# ... and from IN_FLIGHT_MS before the pause: probes already on their way
-# reach the source after it stopped reading.
 IN_FLIGHT_MS = 20
-ZERO_LOSS = os.environ.get('TETHER_ZERO_LOSS') == '1'
+ZERO_LOSS = os.environ.get('TETHER_MN_LOSS_WINDOW') != '1'
 STUN_MS = 100
 results = {'migrations': []}
 
@@ -106,11 +107,14 @@ def record_streams(dc, streams, name, extra=None):
         results.update(extra)
 
 
-def judge_streams(dc, streams, allow_loss=False):
+def judge_streams(dc, streams, allow_loss=False, report_only=False):
     """0 duplicates always; losses only within a pause window of the
     stream's migrating VM (IN_FLIGHT_MS before its pause to SWITCH_BUDGET_MS
-    after its 'paused' marker), or none with TETHER_ZERO_LOSS=1."""
+    after its 'paused' marker) with TETHER_MN_LOSS_WINDOW=1, else none.
+    report_only: losses are logged, not judged; returns how many were
+    outside the windows."""
     ev = dc.events
+    outside = 0
     for s in streams:
         check(s.dup == 0, '%s: %d duplicates' % (s, s.dup))
         if allow_loss:
@@ -124,14 +128,19 @@ def judge_streams(dc, streams, allow_loss=False):
                                 marked + SWITCH_BUDGET_MS * 1e6))
         for t0, t1, c in s.gap_times():
             inside = any(w0 <= t0 and t1 <= w1 for w0, w1 in windows)
-            near = sorted(ev, key=lambda e: abs(e[0] - t0))[:2]
+            near = sorted(ev, key=lambda e: abs(e[0] - t0))[:int(
+                os.environ.get("TETHER_MN_NEAR_EVENTS", "2"))]
             log('  %s->%s: %d lost, from %s' % (
                 s.src, s.dst, c, ', '.join('%+.1f ms after %s' % (
                     (t0 - t) / 1e6, x) for t, x in near)))
+            outside += 0 if inside else c
+            if report_only:
+                continue
             check(inside and not ZERO_LOSS,
                   '%s: %d lost %s' % (s.src + '->' + s.dst, c,
                                       'outside the switchover window'
-                                      if not inside else '(TETHER_ZERO_LOSS)'))
+                                      if not inside else '(0 allowed)'))
+    return outside
 
 
 # --- tests -------------------------------------------------------------------
@@ -260,6 +269,24 @@ def t_live_migration():
         teardown(dc)
 
 
+def migrate_all(dc, vms, dst):
+    """Migrates every VM of 'vms' to dst at once, a thread each; fails with
+    every migration's error."""
+    errs = []
+
+    def go(vm):
+        try:
+            dc.migrate(vm, dst, stun_ms=STUN_MS)
+        except Exception as e:
+            errs.append('%s: %r' % (vm.name, e))
+    th = [threading.Thread(target=go, args=(m,)) for m in vms]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    check(not errs, '; '.join(errs))
+
+
 def t_concurrent_migrations():
     spec = [('peer', 'hv1', '10.0.0.11', 100)]
     spec += [('m%d' % i, 'hv2', '10.0.0.%d' % (100 + i), 100) for i in range(3)]
@@ -268,27 +295,68 @@ def t_concurrent_migrations():
         p = vms['peer']
         movers = [vms['m%d' % i] for i in range(3)]
         warm(dc, vms.values())
+        dc.capture()
+        before = drop_counters(dc)
         dc.start_probes([(p, m) for m in movers] + [(m, p) for m in movers])
         time.sleep(1)
-        errs = []
-
-        def go(vm):
-            try:
-                dc.migrate(vm, 'hv3', stun_ms=STUN_MS)
-            except Exception as e:
-                errs.append('%s: %r' % (vm.name, e))
-        th = [threading.Thread(target=go, args=(m,)) for m in movers]
-        for t in th:
-            t.start()
-        for t in th:
-            t.join()
-        check(not errs, '; '.join(errs))
+        migrate_all(dc, movers, 'hv3')
         time.sleep(1.2)
         streams = dc.stop_probes()
+        if any(st.lost for st in streams):
+            log_drops(dc, before)
         record_streams(dc, streams, 'concurrent_migrations')
         judge_streams(dc, streams)
     finally:
         teardown(dc)
+
+
+def t_many_migrations():
+    """TETHER_MN_MANY (50) VMs migrate hv2 -> hv3 at once, under probes
+    to and from a peer on hv1 (1 kHz in all each way): every migration
+    completes, every ENI is bound on hv3 with no migration left, 0
+    duplicates.  Losses are reported, not judged (README.md, "What the
+    tests found")."""
+    n = int(os.environ.get('TETHER_MN_MANY', '50'))
+    spec = [('peer', 'hv1', '10.0.0.11', 100)]
+    spec += [('v%d' % i, 'hv2', '10.0.0.%d' % (100 + i), 100)
+             for i in range(n)]
+    t0 = time.monotonic()
+    dc, vms = dc_with_vms(spec)
+    try:
+        p = vms['peer']
+        movers = [vms['v%d' % i] for i in range(n)]
+        log('%d VMs up in %.1f s' % (n + 1, time.monotonic() - t0))
+        # Resolve ARP both ways before the probes (in parallel).
+        pings = [m.popen('ping', ['ping', '-n', '-c', '2', '-i', '0.2',
+                                  '-W', '1', p.ip]) for m in movers]
+        for m, pg in zip(movers, pings):
+            wait_until(lambda: not pg.alive(), 10, 'ping from ' + m.name)
+            m.procs.remove(pg)
+        before = drop_counters(dc)
+        dc.start_probes([(p, m) for m in movers] + [(m, p) for m in movers],
+                        rate=max(1, 1000 // n))
+        time.sleep(1)
+        t1 = time.monotonic()
+        migrate_all(dc, movers, 'hv3')
+        log('%d migrations done in %.1f s' % (n, time.monotonic() - t1))
+        for m in movers:
+            e = dc.eni(m.eni)
+            check(e.get('host') == 'hv3' and e.get('migration') is None,
+                  '%s: %s' % (m.eni, e))
+        time.sleep(1.2)
+        streams = dc.stop_probes()
+        log_drops(dc, before)
+        lost = sum(st.lost for st in streams)
+        log('%d streams: %d lost, %d duplicates' % (
+            len(streams), lost, sum(st.dup for st in streams)))
+        record_streams(dc, [st for st in streams if st.lost or st.dup],
+                       'many_migrations')
+        outside = judge_streams(dc, streams, report_only=True)
+        log('%d lost outside the VMs\' own switchover windows' % outside)
+    finally:
+        t2 = time.monotonic()
+        teardown(dc)
+        log('teardown %.1f s' % (time.monotonic() - t2))
 
 
 def t_ping_pong():
@@ -342,12 +410,9 @@ def restart_midway(kill):
         time.sleep(1.5)
         streams = dc.stop_probes()
         record_streams(dc, streams, kill.__name__)
-        for s in streams:
-            check(s.dup == 0, '%s: duplicates' % s)
-            # after recovery, nothing more may be lost: the last gap must
-            # end within 10 s of the start and not reach the end
-            check(not s.gaps or s.gaps[-1][0] + s.gaps[-1][1] < s.sent - 500,
-                  '%s: still losing at the end' % s)
+        # The relay on the source needs neither tetherd nor the
+        # destination's agent: nothing is lost.
+        judge_streams(dc, streams)
         check(dc.eni(mv.eni).get('host') == 'hv3', 'ENI not on hv3')
         check(ping(p, mv.ip) > 0, 'migrated VM unreachable')
     finally:
@@ -410,17 +475,118 @@ def t_underlay_link():
         teardown(dc)
 
 
+def drop_counters(dc):
+    """What log_drops() compares with."""
+    return {'packet': dc.packet_drops(), 'ovs': dc.ovs_drops(),
+            'links': dc.link_drops(),
+            'hosts': {h.name: host_counters(dc, h) for h in dc.hvs.values()}}
+
+
+def log_drops(dc, before):
+    """Logs where frames were dropped since drop_counters() gave 'before':
+    packet sockets, ovs-vswitchd's drop counters, the hosts' own UDP stacks
+    (a Geneve packet not decapsulated), interfaces.  With
+    TETHER_MN_COVERAGE=1 also every ovs-vswitchd coverage counter that
+    moved."""
+    dc.log_packet_drops(before['packet'])
+    dc.log_ovs_drops(before['ovs'])
+    every = os.environ.get('TETHER_MN_COVERAGE') == '1'
+    for h in dc.hvs.values():
+        old = before['hosts'][h.name]
+        for k, v in sorted(host_counters(dc, h).items()):
+            if v > old.get(k, 0) and (every or k.startswith('Udp')):
+                log('  %s: %s +%d' % (h.name, k, v - old.get(k, 0)))
+    links = before['links']
+    for (place, iface), k in sorted(dc.link_drops().items()):
+        if k > links.get((place, iface), 0):
+            log('  %d dropped by %s on %s (ip -s link; backlog: all '
+                'CPUs)' % (k - links.get((place, iface), 0), place, iface))
+
+
+def host_counters(dc, hv):
+    """{name: value}: hv's kernel UDP counters (nstat) and ovs-vswitchd's
+    coverage counters."""
+    out = {}
+    text = dc.run(hv.host, ['nstat', '-a', '-z', '-s'], check=False)
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0].startswith('Udp') and f[1].isdigit():
+            out[f[0]] = int(f[1])
+    text = dc.run(hv.host, ['ovs-appctl', '-t', '%s/ovs-vswitchd.ctl'
+                            % hv.dir, 'coverage/show'], check=False)
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) > 3 and f[-1].isdigit() and f[1].endswith('/sec'):
+            out[f[0]] = int(f[-1])
+    return out
+
+
+def t_port_churn():
+    """A VM on hv2 and a peer on hv1 probe each other at 1 kHz while
+    TETHER_MN_CHURN (10) plain veth ports (no iface-id: tether leaves them
+    alone) are added to hv2's br-int every 300 ms and deleted again, as a
+    hypervisor does with the VIFs of other VMs: 0 probes lost, 0
+    duplicates.  With Open vSwitch's system routes
+    (TETHER_MN_SYSTEM_ROUTES=1) 30-40 of ~16,000 are lost here at 20
+    changes, the peer->VM ones delivered to hv2's own stack (nstat
+    UdpNoPorts): the losses are then reported, not judged."""
+    n = int(os.environ.get('TETHER_MN_CHURN', '10'))
+    dc, vms = dc_with_vms([('peer', 'hv1', '10.0.0.11', 100),
+                           ('b', 'hv2', '10.0.0.12', 100)], n_hv=2)
+    try:
+        p, b = vms['peer'], vms['b']
+        hv = dc.hvs['hv2']
+        warm(dc, vms.values())
+        before = host_counters(dc, hv)
+        dc.start_probes([(p, b), (b, p)])
+        time.sleep(0.5)
+        for i in range(n):
+            dc.mark('add pc%d' % i)
+            dc.sh(hv.host, 'ip link add pc%d type veth peer name pp%d; '
+                  'ip link set pp%d up; ip link set pc%d up' % (i, i, i, i))
+            hv.vsctl('add-port', 'br-int', 'pc%d' % i)
+            time.sleep(0.3)
+        for i in range(n):
+            dc.mark('del pc%d' % i)
+            hv.vsctl('del-port', 'br-int', 'pc%d' % i)
+            dc.sh(hv.host, 'ip link del pc%d' % i)
+            time.sleep(0.3)
+        time.sleep(0.3)
+        streams = dc.stop_probes()
+        after = host_counters(dc, hv)
+        for k in sorted(after):
+            d = after[k] - before.get(k, 0)
+            if d and (k.startswith('Udp') or k.startswith('drop')
+                      or k.startswith('datapath_drop')):
+                log('  hv2 %s +%d' % (k, d))
+        record_streams(dc, streams, 'port_churn')
+        for s in streams:
+            for t0, t1, lost in s.gap_times():
+                near = min(dc.events, key=lambda e: abs(e[0] - t0))
+                log('  %s: %d lost from %+.1f ms after "%s"'
+                    % (s.src + '->' + s.dst, lost, (t0 - near[0]) / 1e6,
+                       near[1]))
+        for s in streams:
+            check(s.dup == 0, '%s: %d duplicates' % (s, s.dup))
+            if not tethernet.SYSTEM_ROUTES:
+                check(s.lost == 0, '%s: lost while ports changed' % s)
+    finally:
+        teardown(dc)
+
+
 TESTS = [
     ('connectivity', t_connectivity),
     ('vni_isolation', t_vni_isolation),
     ('port_security', t_port_security),
     ('live_migration', t_live_migration),
     ('concurrent_migrations', t_concurrent_migrations),
+    ('many_migrations', t_many_migrations),
     ('ping_pong', t_ping_pong),
     ('failed_migration', t_failed_migration),
     ('tetherd_restart', t_tetherd_restart),
     ('agent_killed', t_agent_killed),
     ('underlay_link', t_underlay_link),
+    ('port_churn', t_port_churn),
 ]
 
 

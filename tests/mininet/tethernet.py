@@ -14,11 +14,13 @@ namespaces).
 """
 import json
 import os
+import re
 import select
 import shutil
 import socket
 import signal as sig_
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -32,6 +34,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, '..', '..'))
 PY = '/usr/bin/python3'
 VM_MTU = 1400
+# The underlay, 192.168.0.N on each hypervisor's br-phy.  Each hypervisor's
+# ovs-vswitchd runs with --disable-system-route and this one route of its
+# own (ovs/route/add): with the system's routes, Open vSwitch 3.1 empties
+# its route table and its tunnel termination on every link change in the
+# namespace (a VIF added or removed) and fills them again, and revalidators
+# that run meanwhile rewrite the tunnel flows to drop or to deliver to the
+# host's stack until the next revalidation, 5-11 ms later (README.md, "What
+# the tests found").  TETHER_MN_SYSTEM_ROUTES=1 keeps the system's routes.
+UNDERLAY = '192.168.0.0/24'
+SYSTEM_ROUTES = os.environ.get('TETHER_MN_SYSTEM_ROUTES') == '1'
 
 
 def log(*a):
@@ -73,6 +85,16 @@ class Proc:
             seen[word] = n
             return True
         return False
+
+    def values(self, word):
+        """What follows 'word' on each line the process printed that
+        starts with it, in order."""
+        try:
+            with open(self.out) as f:
+                return [l.split(None, 1)[1].strip() for l in f
+                        if l.startswith(word + ' ')]
+        except OSError:
+            return []
 
     @property
     def pid(self):
@@ -154,7 +176,9 @@ class OvsdbConn:
         if value is not None:
             kv = [['tether-migration', value]]
             if paused_at is not None:
-                kv.append(['tether-paused-at', '%.6f' % paused_at])
+                kv.append(['tether-paused-at', paused_at
+                           if isinstance(paused_at, str)
+                           else '%.6f' % paused_at])
             muts.append(['external_ids', 'insert', ['map', kv]])
         r = self.transact({'op': 'mutate', 'table': 'Interface',
                            'where': [['name', '==', iface]],
@@ -178,18 +202,22 @@ class Hypervisor:
         self.procs = {}
         self.vifs = {}
         self.db = None
+        self.db_lock = threading.Lock()     # migrations run in threads
 
     def marker(self, iface, value, paused_at=None):
         """Sets (or with None removes) external_ids:tether-migration, with
         tether-paused-at (Unix time) if given, as QEMU's STOP event carries
-        the time of the pause."""
-        if self.db is None:
-            self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
-        try:
-            self.db.set_marker(iface, value, paused_at)
-        except (OSError, ValueError):
-            self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
-            self.db.set_marker(iface, value, paused_at)
+        the time of the pause.  One transaction at a time on the
+        connection (from any thread)."""
+        with self.db_lock:
+            if self.db is None:
+                self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
+            try:
+                self.db.set_marker(iface, value, paused_at)
+            except (OSError, ValueError):
+                self.db.close()
+                self.db = OvsdbConn(os.path.join(self.dir, 'db.sock'))
+                self.db.set_marker(iface, value, paused_at)
 
     def env(self):
         e = dict(os.environ)
@@ -219,7 +247,9 @@ class Hypervisor:
             ['ovs-vswitchd', 'unix:%s/db.sock' % d,
              '--unixctl=%s/ovs-vswitchd.ctl' % d,
              '--log-file=%s/ovs-vswitchd.log' % d, '--no-chdir',
-             '-vconsole:off'], env=self.env())
+             '-vconsole:off'] + ([] if SYSTEM_ROUTES else
+                                 ['--disable-system-route']),
+            env=self.env())
         wait_until(lambda: os.path.exists(d + '/ovs-vswitchd.ctl'), 10,
                    'ovs-vswitchd')
         # The underlay: br-phy holds the tunnel IP, the fabric link is its port.
@@ -230,6 +260,9 @@ class Hypervisor:
         h.cmd('ip addr flush dev', up)
         h.cmd('ip link set br-phy up')
         h.cmd('ip addr add %s/24 dev br-phy' % self.tunnel_ip)
+        if not SYSTEM_ROUTES:
+            self.dc.run(h, ['ovs-appctl', '-t', d + '/ovs-vswitchd.ctl',
+                            'ovs/route/add', UNDERLAY, 'br-phy'])
 
     def start_agent(self):
         self.procs['agent'] = self.dc.spawn(
@@ -276,6 +309,16 @@ class VM:
             p.signal(sig_.SIGCONT)
 
 
+def softnet_drops():
+    """Frames the kernel dropped because a CPU's input backlog was full
+    (net.core.netdev_max_backlog), over every CPU."""
+    try:
+        with open('/proc/net/softnet_stat') as f:
+            return sum(int(line.split()[1], 16) for line in f)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class DataCenter:
     instances = []          # every DataCenter made in this process
 
@@ -315,6 +358,22 @@ class DataCenter:
         proc.out = getattr(stdout, 'name', None)
         self.procs.append(proc)
         return proc
+
+    def capture(self, spec=None):
+        """Starts capture.py on each HV:IFACE of 'spec' (a comma-separated
+        list; default $TETHER_MN_CAPTURE, nothing if unset), recording to
+        capture-HV-IFACE.bin in the data center's directory (kept when a
+        test fails).  Stopped with everything else."""
+        spec = spec if spec is not None else os.environ.get(
+            'TETHER_MN_CAPTURE', '')
+        for item in filter(None, spec.split(',')):
+            hvname, iface = item.split(':', 1)
+            node = self.hvs[hvname].host
+            p = self.spawn(node, 'capture-%s-%s' % (hvname, iface),
+                           [PY, os.path.join(HERE, 'capture.py'), iface,
+                            os.path.join(self.dir, 'capture-%s-%s.bin'
+                                         % (hvname, iface))])
+            wait_until(lambda: p.lines_seen('ready'), 10, 'capture ready')
 
     def run(self, node, argv, check=True):
         if node is None:
@@ -513,7 +572,9 @@ class DataCenter:
                 % (q, q, q))
         p = self.spawn(vm.host, 'vmnic-%s@%s' % (vif, vm.name),
                        [PY, os.path.join(HERE, 'vmnic.py'), '--guest', 'nic',
-                        '--host', q, '--start-paused'] +
+                        '--host', q, '--vif', vif,
+                        '--vif-netns', '/proc/%d/ns/net' % hv.host.pid,
+                        '--start-paused'] +
                        (['--announce', vm.mac] if incoming else []))
         wait_until(lambda: is_stopped(p.pid), 10, 'vmnic to start')
         vm.nics[hv.name] = (vif, p)
@@ -565,15 +626,15 @@ class DataCenter:
         self.mark('pause ' + vm.name)
         vm.pause()
         nic = self.nic(vm, src)
-        nic.signal(sig_.SIGSTOP)
-        # The pause's time is when the NIC backend no longer reads, as
-        # QEMU stamps STOP after its last tap read: a frame the relay then
-        # sends on cannot have reached the guest too (a backend still
-        # reading after the stamp would duplicate it).
-        deadline = time.monotonic() + 0.2
-        while not is_stopped(nic.p.pid) and time.monotonic() < deadline:
-            pass
-        paused_at = time.time()
+        # The backend pauses itself and reports when: after its last read,
+        # as QEMU stamps STOP after its last tap read.  A frame the relay
+        # then sends on cannot have reached the guest too.
+        n = len(nic.values('paused'))
+        nic.signal(sig_.SIGUSR1)
+        wait_until(lambda: len(nic.values('paused')) > n and
+                   is_stopped(nic.pid), 5, vm.name + "'s backend to pause",
+                   step=0.0005)
+        paused_at = nic.values('paused')[n]     # as printed: exact
         shv.marker(vm.vif, 'paused', paused_at)
         self.mark('paused marked ' + vm.name)
         if 'paused' in hooks:
@@ -606,6 +667,93 @@ class DataCenter:
         self.unplug(vm, src)
         vm.hv, vm.vif = dst, dvif
         self.wait_bound(vm, dst)
+
+    def packet_drops(self):
+        """{place: {interface: frames}}: what the kernel dropped because a
+        packet socket's receive buffer was full (ss's skmem 'd'), in every
+        hypervisor's and VM's namespace and the fabric's ('-'): the userspace
+        datapath reads each port through one, so these are frames that
+        reached a host and never made it into its Open vSwitch (or into
+        a vmnic.py, which reads its ports the same way)."""
+        out = {}
+        for name, node in ([('-', None)] +
+                           [(hv.name, hv.host) for hv in self.hvs.values()] +
+                           [(vm.name, vm.host) for vm in self.vms.values()]):
+            try:
+                text = self.run(node, ['ss', '-0', '-m', '-a', '-n'],
+                                check=False)
+            except OSError:
+                continue
+            for line in text.splitlines():
+                f = line.split()        # p_raw STATE RQ SQ *:IFACE ...
+                m = re.search(r',d(\d+)\)', line)
+                if len(f) > 4 and ':' in f[4] and m and int(m.group(1)):
+                    iface = f[4].split(':', 1)[1]
+                    place = out.setdefault(name, {})
+                    place[iface] = place.get(iface, 0) + int(m.group(1))
+        return out
+
+    def ovs_drops(self):
+        """{(hypervisor, counter): total}: each hypervisor's ovs-vswitchd
+        drop counters (coverage/show: datapath_drop_*, drop_action_*),
+        the frames its datapath dropped and why."""
+        out = {}
+        for hv in self.hvs.values():
+            text = self.run(hv.host, ['ovs-appctl', '-t', '%s/ovs-vswitchd.ctl'
+                                      % hv.dir, 'coverage/show'], check=False)
+            for line in text.splitlines():
+                f = line.split()
+                if f and (f[0].startswith('datapath_drop') or
+                          f[0].startswith('drop_action')):
+                    out[(hv.name, f[0])] = int(f[-1])
+        return out
+
+    def log_ovs_drops(self, before):
+        for (hv, name), n in sorted(self.ovs_drops().items()):
+            n -= before.get((hv, name), 0)
+            if n > 0:
+                log('  %s ovs-vswitchd: %s %d' % (hv, name, n))
+
+    def log_packet_drops(self, before):
+        """Logs the packet-socket drops (packet_drops()) since 'before':
+        frames a host's kernel received and its reader never got."""
+        for place, ifaces in sorted(self.packet_drops().items()):
+            for iface, n in sorted(ifaces.items()):
+                n -= before.get(place, {}).get(iface, 0)
+                if n > 0:
+                    log('  %d frames dropped in %s\'s packet socket on %s '
+                        '(receive buffer full)'
+                        % (n, 'the fabric' if place == '-' else place,
+                           iface))
+
+    def link_drops(self):
+        """{(place, interface): dropped}: the kernel's rx and tx drop
+        counters of every interface of the hypervisors' and VMs'
+        namespaces and the fabric's ('-'), e.g. a tap whose queue to its
+        QEMU overflowed, and ('-', 'backlog'): the kernel's input backlog
+        drops (/proc/net/softnet_stat, every CPU, all namespaces)."""
+        out = {('-', 'backlog'): softnet_drops()}
+        for name, node in ([('-', None)] +
+                           [(hv.name, hv.host) for hv in self.hvs.values()] +
+                           [(vm.name, vm.host) for vm in self.vms.values()]):
+            try:
+                links = json.loads(self.run(node, ['ip', '-j', '-s', 'link',
+                                                   'show'], check=False)
+                                   or '[]')
+            except (OSError, ValueError):
+                continue
+            for ln in links:
+                if ln.get('ifname') == 'tether-relay':
+                    # The agent reads its relay port through a packet
+                    # socket (packet_drops() counts that); the port's own
+                    # counters count what the host's stack ignores (5
+                    # frames on every host per migration).
+                    continue
+                st = ln.get('stats64', {})
+                n = (st.get('rx', {}).get('dropped', 0) +
+                     st.get('tx', {}).get('dropped', 0))
+                out[(name, ln.get('ifname'))] = n
+        return out
 
     # -- traffic -----------------------------------------------------------
     def start_probes(self, pairs, rate=1000, port=7000):
@@ -647,8 +795,11 @@ class DataCenter:
             for d in dests:
                 sent = data[name]['sent']['%s:7000' % d.ip]
                 arr = data[d.name]['recv'].get(vm.ip, [])
-                res.append(Stream(vm.name, d.name, sent, arr,
-                                  data[name]['period_ns']))
+                st = Stream(vm.name, d.name, sent, arr,
+                            data[name]['period_ns'])
+                st.rcvbuf_errors = data[d.name].get('rcvbuf_errors')
+                st.send_errors = data[name].get('send_errors')
+                res.append(st)
         return res
 
 
@@ -673,6 +824,11 @@ class Stream:
                     self.gaps.append(run)
         self.max_window_ms = max([g[1] for g in self.gaps] or [0]) * \
             period_ns / 1e6
+        # Lost in the probes' own hosts (probe.py): datagrams the
+        # receiving socket's kernel dropped for a full receive buffer (for
+        # every stream of that socket) and sends that failed; None if not
+        # recorded.
+        self.rcvbuf_errors = self.send_errors = None
 
     def gap_times(self):
         """[(first lost send time, last lost send time, count)] (ns,
@@ -696,9 +852,14 @@ class Stream:
         return out
 
     def __str__(self):
-        return ('%s->%s sent %d lost %d (window %.0f ms) dup %d'
+        host = ''
+        if self.rcvbuf_errors or self.send_errors:
+            host = (' (in the probes\' own sockets: %s receive-buffer '
+                    'drops, %s send errors)' % (self.rcvbuf_errors,
+                                               self.send_errors))
+        return ('%s->%s sent %d lost %d (window %.0f ms) dup %d%s'
                 % (self.src, self.dst, self.sent, self.lost,
-                   self.max_window_ms, self.dup))
+                   self.max_window_ms, self.dup, host))
 
     def to_json(self):
         return {'src': self.src, 'dst': self.dst, 'sent': self.sent,

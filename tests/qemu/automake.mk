@@ -38,6 +38,7 @@ bench-qemu: all
 	@$(abs_top_srcdir)/tests/qemu/deps.sh
 	@$(abs_top_srcdir)/tests/qemu/mkguest.sh $(abs_top_builddir)/tests/qemu/cache >/dev/null
 	TETHER_BUILD=$(abs_top_builddir) \
+	  /usr/bin/python3 $(abs_top_srcdir)/tests/mininet/hosttune.py \
 	  $(abs_top_srcdir)/tests/mininet/run.sh --timeout=1500 \
 	  $(abs_top_srcdir)/tests/qemu/bench.py $(QEMU_BENCH_MIGRATIONS)
 .PHONY: bench-qemu

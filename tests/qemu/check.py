@@ -11,6 +11,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'mininet'))
+import hosttune                                         # noqa: E402
 # The test files: QEMU driven over QMP by the test, and QEMU driven by
 # libvirt daemons.
 TEST_FILES = ['qtests.py', 'lvtests.py']
@@ -43,6 +45,11 @@ def main():
         return 2
     limit = os.environ.get('TETHER_QEMU_TIMEOUT', '240')
     print('1..%d' % len(names), flush=True)
+    with hosttune.tuned():
+        return run(names, where, limit)
+
+
+def run(names, where, limit):
     passed = failed = 0
     t_all = time.monotonic()
     for i, name in enumerate(names, 1):

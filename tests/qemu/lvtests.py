@@ -6,7 +6,7 @@ libvirt's domain events (--libvirt-events).  Same CLI as qtests.py: run one
 inside tests/mininet/run.sh:  run.sh .../tests/qemu/lvtests.py NAME ('list'
 lists them).  Exits 0 (pass), 1 (fail) or 77 (libvirt cannot run here); a
 run whose guest kernel crashed after a migration (the known TCG crash) is
-rerun, up to TETHER_QEMU_TRIES (3) times."""
+rerun, up to TETHER_QEMU_TRIES (5) times."""
 import os
 import re
 import signal as sig_
@@ -17,11 +17,12 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lvnet import (LvDataCenter, agent_log, tetherd_log, available,  # noqa
                    GuestCrashed, Error, log, wait_until)
-from qemunet import teardown, echo_ok                              # noqa
+from qemunet import teardown, echo_ok, diagnose_unreachable        # noqa
 # The loss bounds of the QEMU tier (README.md): around the stun (QEMU's
 # STOP - 25 ms .. RESUME + 25 ms, here as libvirt relays QEMU's events),
 # and in all.
-from qtests import stun_loss, STUN_MAX_LOSS, MAX_LOSS              # noqa
+from qtests import (stun_loss, STUN_MAX_LOSS, MAX_LOSS,              # noqa
+                    host_drops, log_host_drops)
 
 GUEST_IP, GUEST_MAC = '10.0.0.100', '02:00:00:00:01:00'
 PEER_IP, PEER_MAC = '10.0.0.11', '02:00:00:00:00:11'
@@ -45,6 +46,7 @@ def setup():
 
 
 def migrate_measured(dc, peer, g, dst, **kw):
+    drops = host_drops(dc)
     pr = dc.probe(peer, g)
     time.sleep(0.5)
     try:
@@ -52,6 +54,7 @@ def migrate_measured(dc, peer, g, dst, **kw):
     finally:
         time.sleep(1.0)
         s = dc.probe_stop(pr)
+        log_host_drops(dc, drops)
     if g.crashed_since(r['console_at']):
         raise GuestCrashed('guest kernel crashed after migration to %s'
                            % dst)
@@ -76,16 +79,22 @@ def engine_events(dc, eni):
     return re.findall(r'eni %s: (\w+):' % re.escape(eni), tetherd_log(dc))
 
 
-def check_migration(dc, g, r, before):
-    """The criteria of a completed migration 'r' of guest 'g' whose
-    tetherd events began at index 'before'."""
+def check_migration(dc, peer, g, r, before):
+    """The criteria of a completed migration 'r' of guest 'g', probed from
+    'peer', whose tetherd events began at index 'before'.  Probes lost
+    beyond the bounds: diagnose_unreachable() tells a hung guest (rerun)
+    from a network fault."""
     dst = r['dst']
     check(r['outcome'] == 'completed', 'migration ' + r['outcome'])
     check(r['dup'] == 0, '%d duplicates' % r['dup'])
     check(r['stun_lost'] is not None, 'no STOP/RESUME relayed by libvirt')
-    check(r['stun_lost'] <= STUN_MAX_LOSS,
-          '%d lost around the stun' % r['stun_lost'])
-    check(r['lost'] <= MAX_LOSS, '%d lost' % r['lost'])
+    try:
+        check(r['stun_lost'] <= STUN_MAX_LOSS,
+              '%d lost around the stun' % r['stun_lost'])
+        check(r['lost'] <= MAX_LOSS, '%d lost' % r['lost'])
+    except Fail:
+        diagnose_unreachable(dc, peer, g)
+        raise
     check(dc.eni(g.eni).get('host') == dst, 'ENI not on ' + dst)
     ev = engine_events(dc, g.eni)[before:]
     log('tetherd: %s' % ' '.join(ev))
@@ -120,7 +129,7 @@ def t_libvirt_migrate_aba():
         for dst in ('hv3', 'hv2'):
             before = len(engine_events(dc, g.eni))
             r = migrate_measured(dc, peer, g, dst)
-            check_migration(dc, g, r, before)
+            check_migration(dc, peer, g, r, before)
     finally:
         destroy_guests(dc)
         teardown(dc)
@@ -146,7 +155,7 @@ def t_libvirt_migrate_abort():
         # The same guest then migrates for real.
         before = len(engine_events(dc, g.eni))
         r = migrate_measured(dc, peer, g, 'hv3')
-        check_migration(dc, g, r, before)
+        check_migration(dc, peer, g, r, before)
     finally:
         destroy_guests(dc)
         teardown(dc)
@@ -169,7 +178,7 @@ def t_libvirtd_restart():
             'the agent on hv2 did not find the running domain again')
         before = len(engine_events(dc, g.eni))
         r = migrate_measured(dc, peer, g, 'hv3')
-        check_migration(dc, g, r, before)
+        check_migration(dc, peer, g, r, before)
     finally:
         destroy_guests(dc)
         teardown(dc)
@@ -194,7 +203,7 @@ def t_libvirt_agent_restart_incoming():
     try:
         before = len(engine_events(dc, g.eni))
         r = migrate_measured(dc, peer, g, 'hv3', during=restart)
-        check_migration(dc, g, r, before)
+        check_migration(dc, peer, g, r, before)
     finally:
         destroy_guests(dc)
         teardown(dc)
@@ -217,7 +226,7 @@ def main():
     if why:
         log('%s skipped: %s' % (name, why))
         return 77
-    tries = int(os.environ.get('TETHER_QEMU_TRIES', '3'))
+    tries = int(os.environ.get('TETHER_QEMU_TRIES', '5'))
     for attempt in range(1, tries + 1):
         t0 = time.monotonic()
         try:

@@ -185,13 +185,41 @@ class Qemu:
         except OSError:
             return ''
 
+    def status(self):
+        """QMP's run state ('running', 'paused', ...), or '?'."""
+        try:
+            r = self.qmp.cmd('query-status', timeout=2, check=False)
+        except Exception:
+            return '?'
+        return r.get('status', '?') if isinstance(r, dict) else '?'
+
     def crashed(self):
         return bool(CRASH_RE.search(self.console_text()))
+
+    def tap_packets(self):
+        return tap_packets(self.guest.dc, self.hv, self.tap)
 
     def stop(self):
         self.qmp.close()
         self.p.stop(sig_.SIGKILL)
         self.hv.vsctl('--if-exists', 'del-port', 'br-int', self.tap)
+
+
+def tap_packets(dc, hv, tap):
+    """(read by QEMU, written by QEMU, dropped at the tap): the tx, rx and
+    tx-dropped counters of tap 'tap' on hypervisor 'hv'.  The kernel counts
+    a frame for the guest in tx when QEMU reads it off the tap's queue, and
+    in tx-dropped when it arrives to a full queue (1,000 frames): a QEMU
+    that does not read its tap any more shows in the second."""
+    try:
+        ln = json.loads(dc.run(hv.host, ['ip', '-j', '-s', 'link', 'show',
+                                         tap], check=False) or '[]')
+    except (OSError, ValueError):
+        ln = []
+    st = ln[0].get('stats64', {}) if ln else {}
+    return (st.get('tx', {}).get('packets', 0),
+            st.get('rx', {}).get('packets', 0),
+            st.get('tx', {}).get('dropped', 0))
 
 
 class Guest:
@@ -212,6 +240,22 @@ class Guest:
     @property
     def hv(self):
         return self.qemu.hv.name
+
+    # What diagnose_unreachable() asks of a guest (lvnet.LvGuest too).
+    def tap(self):
+        return self.qemu.tap
+
+    def tap_packets(self):
+        return self.qemu.tap_packets()
+
+    def run_state(self):
+        return self.qemu.status()
+
+    def crashed(self):
+        return self.qemu.crashed()
+
+    def console_text(self):
+        return self.qemu.console_text()
 
 
 class QemuDataCenter(DataCenter):
@@ -369,7 +413,13 @@ class QemuDataCenter(DataCenter):
         src.stop()
         guest.qemu = dq
         if self.tether:
-            self.wait_bound(guest, dst, timeout=20)
+            try:
+                self.wait_bound(guest, dst, timeout=20)
+            except Error:
+                if dq.crashed():        # the known TCG crash: rerun
+                    raise GuestCrashed('guest kernel crashed after migration'
+                                       ' to %s' % dst)
+                raise
         res['t_end'] = time.monotonic_ns()
         # The known TCG crash shows within a moment on the new console.
         time.sleep(0.5)
@@ -405,6 +455,9 @@ class QemuDataCenter(DataCenter):
         streams = [Stream(peer.name, g.name, d['sent']['%s:7000' % g.ip],
                           d['recv'].get(g.ip, []), d['period_ns'])
                    for g in (guest if isinstance(guest, list) else [guest])]
+        for st in streams:
+            st.rcvbuf_errors = d.get('rcvbuf_errors')
+            st.send_errors = d.get('send_errors')
         return streams if isinstance(guest, list) else streams[0]
 
     def fdb(self, hv):
@@ -412,6 +465,43 @@ class QemuDataCenter(DataCenter):
         h = self.hvs[hv]
         return self.run(h.host, ['ovs-appctl', '-t', '%s/ovs-vswitchd.ctl'
                                  % h.dir, 'fdb/show', 'br-int'])
+
+
+def diagnose_unreachable(dc, peer, guest):
+    """Called when a probe stream to 'guest' failed: tells a guest that
+    hung (the known TCG fault after a migration: its tap is handed frames
+    and it sends nothing) from a network that does not deliver to it.
+    Raises GuestCrashed for the first (the run is rerun, not counted);
+    logs what it found otherwise.  A guest hung with a full tap queue is
+    told by its QEMU reading nothing and sending nothing while Open vSwitch
+    hands the tap frames it has to drop; a hung guest whose queue still had
+    room looks like a network fault, and fails."""
+    tx0, rx0, dr0 = guest.tap_packets()
+    n = echo_ok(dc, peer, guest, 50)
+    tx1, rx1, dr1 = guest.tap_packets()
+    tail = guest.console_text().strip().splitlines()[-3:]
+    log('%s on %s now: %d probes echoed in 0.7 s at 100/s; run state %s; '
+        'its tap %s: QEMU read %d frames and wrote %d, %d dropped at the '
+        'full queue; console ends %r'
+        % (guest.name, guest.hv, n, guest.run_state(), guest.tap(),
+           tx1 - tx0, rx1 - rx0, dr1 - dr0, tail))
+    if guest.crashed():
+        raise GuestCrashed('guest kernel crashed after migration to %s'
+                           % guest.hv)
+    if n == 0 and tx1 == tx0 and rx1 == rx0 and dr1 - dr0 >= 25:
+        raise GuestCrashed('guest hung on %s: its QEMU read nothing from '
+                           'the tap, which dropped %d frames for it'
+                           % (guest.hv, dr1 - dr0))
+    if dc.tether:
+        log('%s: tetherd has %s' % (guest.eni, dc.eni(guest.eni)))
+        for hv in dc.hvs.values():
+            flows = dc.run(hv.host, ['ovs-ofctl', '-O', 'OpenFlow15',
+                                     'dump-flows',
+                                     'unix:%s/br-int.mgmt' % hv.dir],
+                           check=False)
+            for line in flows.splitlines():
+                if guest.mac in line:
+                    log('  %s: %s' % (hv.name, line.strip()))
 
 
 def echo_ok(dc, peer, guest, n=20):

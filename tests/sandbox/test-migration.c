@@ -358,6 +358,10 @@ traffic_check(struct traffic *t, int after_ms)
         windows[i][0] -= late;
         windows[i][1] += late;
         edges[i][0] -= late;
+        /* What the edge allows is not outside the window either. */
+        if (edges[i][0] < windows[i][0]) {
+            windows[i][0] = edges[i][0];
+        }
     }
     uint64_t outside = (probe_lost_outside(t->in, windows, n_windows)
                         + probe_lost_outside(t->out, windows, n_windows));
