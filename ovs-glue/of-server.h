@@ -63,4 +63,11 @@ void of_server_hold_new_switches(struct of_server *, bool hold);
 void of_server_run(struct of_server *);
 void of_server_wait(struct of_server *);
 
+/* How many times of_server_run() left a connection unread because the
+ * loop's last round found its socket idle (ovs_loop_fd_ready()), and how
+ * many times it read one. */
+void of_server_recv_counts(const struct of_server *,
+                           unsigned long long *skipped,
+                           unsigned long long *read);
+
 #endif /* ovs-glue/of-server.h */

@@ -50,6 +50,15 @@ static size_t n_waits, allocated_waits;
 static size_t *wait_index;
 static size_t n_wait_index;
 static long long int timeout_when = LLONG_MAX;
+
+/* ovs_loop_fd_ready(): the fds the last round waited for, by fd: the
+ * round's number if found ready, the round's number with READY_IDLE set if
+ * waited for and found idle, anything else if not waited for then. */
+#define READY_IDLE (1ULL << 63)
+static unsigned long long *fd_round;
+static size_t n_fd_round;
+static unsigned long long wait_calls;
+static int last_wait_fd = -1;
 static const char *timeout_where;
 static struct ovs_loop_stats stats;
 
@@ -90,6 +99,9 @@ ovs_loop_destroy(void)
     free(wait_index);
     wait_index = NULL;
     n_wait_index = 0;
+    free(fd_round);
+    fd_round = NULL;
+    n_fd_round = 0;
     timeout_when = LLONG_MAX;
     if (base) {
         event_base_free(base);
@@ -103,9 +115,38 @@ ovs_loop_get_stats(struct ovs_loop_stats *s)
     *s = stats;
 }
 
+unsigned long long
+ovs_loop_wait_calls(void)
+{
+    return wait_calls;
+}
+
+int
+ovs_loop_last_wait_fd(void)
+{
+    return last_wait_fd;
+}
+
+unsigned long long
+ovs_loop_round(void)
+{
+    return stats.blocks;
+}
+
+bool
+ovs_loop_fd_ready(int fd, unsigned long long round)
+{
+    if (round != stats.blocks || fd < 0 || (size_t) fd >= n_fd_round) {
+        return true;
+    }
+    return fd_round[fd] != (round | READY_IDLE);
+}
+
 void
 poll_fd_wait_at(int fd, short int events, const char *where)
 {
+    wait_calls++;
+    last_wait_fd = fd;
     if (fd >= 0 && (size_t) fd < n_wait_index) {
         size_t i = wait_index[fd];
         if (i && i <= n_waits && waits[i - 1].fd == fd) {
@@ -268,11 +309,24 @@ poll_block(void)
         event_free(timer);
     }
     for (size_t i = 0; i < n_cur; i++) {
+        int fd = cur[i].fd;
         if (cur[i].ev) {
             event_free(cur[i].ev);
+        } else {
+            cur[i].ready = true;    /* not watched: not known to be idle */
         }
         if (cur[i].ready) {
             stats.fd_wakeups++;
+        }
+        if (fd >= 0) {
+            if ((size_t) fd >= n_fd_round) {
+                size_t n = MAX(64, MAX(2 * n_fd_round, (size_t) fd + 1));
+                fd_round = xrealloc(fd_round, n * sizeof *fd_round);
+                memset(&fd_round[n_fd_round], 0,
+                       (n - n_fd_round) * sizeof *fd_round);
+                n_fd_round = n;
+            }
+            fd_round[fd] = stats.blocks | (cur[i].ready ? 0 : READY_IDLE);
         }
     }
     free(cur);

@@ -23,6 +23,8 @@
 #ifndef OVS_GLUE_OVS_LOOP_H
 #define OVS_GLUE_OVS_LOOP_H 1
 
+#include <stdbool.h>
+
 struct event_base;
 
 /* Returns the loop's libevent base, creating it on first use. */
@@ -47,5 +49,23 @@ struct ovs_loop_stats {
     unsigned long long timeouts;    /* blocks ended by the timer */
 };
 void ovs_loop_get_stats(struct ovs_loop_stats *);
+
+/* Which fds the last poll_block() found ready, so that a caller with many
+ * connections can leave alone the ones that have nothing to read (tetherd:
+ * 1,000 bridge connections, a recv() on each every round otherwise).
+ *
+ * ovs_loop_wait_calls() counts poll_fd_wait() calls and
+ * ovs_loop_last_wait_fd() is the fd of the last one: a caller compares the
+ * count before and after one module's *_wait() to learn which fd (if any)
+ * that module registered.  ovs_loop_round() is the number of poll_block()
+ * calls so far; waits registered now are for round ovs_loop_round() + 1.
+ * ovs_loop_fd_ready(fd, round) is true if 'round' is the last round and
+ * 'fd' was found ready in it (for anything it was waited for), or if the
+ * answer is not known (any other round): so "not ready" is only ever said
+ * of an fd that the last round waited for and found idle. */
+unsigned long long ovs_loop_wait_calls(void);
+int ovs_loop_last_wait_fd(void);
+unsigned long long ovs_loop_round(void);
+bool ovs_loop_fd_ready(int fd, unsigned long long round);
 
 #endif /* ovs-glue/ovs-loop.h */

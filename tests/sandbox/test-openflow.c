@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -234,6 +236,65 @@ test_install_10000(void **state OVS_UNUSED)
     of_switch_get_stats(sw(), &before);
     assert_int_equal(of_switch_stats_n_flow_mods(&before),
                      of_switch_stats_n_flow_mods(&after));
+}
+
+/* ovs_loop_fd_ready(): of two sockets waited for, the one with data is
+ * ready and the idle one is not, for the last round only; and an idle
+ * bridge connection is not read every round, yet what the bridge sends
+ * later (barrier replies) is still received. */
+static void
+test_idle_connection_not_read(void **state OVS_UNUSED)
+{
+    int sv[2][2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[0]), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[1]), 0);
+    assert_int_equal(write(sv[1][1], "x", 1), 1);
+
+    unsigned long long calls = ovs_loop_wait_calls();
+    poll_fd_wait(sv[0][0], POLLIN);
+    assert_true(ovs_loop_wait_calls() == calls + 1);
+    assert_int_equal(ovs_loop_last_wait_fd(), sv[0][0]);
+    poll_fd_wait(sv[1][0], POLLIN);
+    unsigned long long round = ovs_loop_round() + 1;
+    poll_timer_wait(1000);
+    poll_block();
+    assert_true(ovs_loop_round() == round);
+    assert_false(ovs_loop_fd_ready(sv[0][0], round));
+    assert_true(ovs_loop_fd_ready(sv[1][0], round));
+    /* Not waited for in that round, or another round: not known. */
+    assert_true(ovs_loop_fd_ready(sv[0][1], round));
+    assert_true(ovs_loop_fd_ready(sv[0][0], round - 1));
+    poll_immediate_wake();
+    poll_block();
+    assert_true(ovs_loop_fd_ready(sv[0][0], round));
+    for (int i = 0; i < 2; i++) {
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+
+    /* The bridge is connected and synced, with nothing to say: 20 rounds
+     * read it at most a few times (an echo). */
+    unsigned long long skipped0, read0, skipped1, read1;
+    of_server_recv_counts(server, &skipped0, &read0);
+    for (int i = 0; i < 20; i++) {
+        of_server_run(server);
+        of_server_wait(server);
+        poll_timer_wait(5);
+        poll_block();
+    }
+    of_server_recv_counts(server, &skipped1, &read1);
+    print_message("# 20 idle rounds: %llu reads skipped, %llu done\n",
+                  skipped1 - skipped0, read1 - read0);
+    assert_true(skipped1 - skipped0 >= 15);
+
+    /* And a commit still gets its barrier reply. */
+    add_flow("table=0,priority=7,in_port=1,actions=drop", C_FLOW | 77777);
+    commit_and_wait(0);
+    assert_int_equal(count_lines("ovs-ofctl -O OpenFlow13 dump-flows br-int"
+                                 "%s | grep priority=7,", ""), 1);
+    flow_table_remove_cookie(of_switch_desired(sw()), C_FLOW | 77777,
+                             UINT64_MAX);
+    commit_and_wait(0);
 }
 
 /* Seconds a flow has existed, from ovs-ofctl. */
@@ -534,6 +595,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect),
         cmocka_unit_test(test_install_10000),
+        cmocka_unit_test(test_idle_connection_not_read),
         cmocka_unit_test(test_reconcile_after_restart),
         cmocka_unit_test(test_packet_in_rarp),
         cmocka_unit_test(test_packet_out),
