@@ -32,12 +32,22 @@ if [ -n "$missing" ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    # The archive is reached over the network: a failed fetch is retried
+    # (by apt, then the whole command twice more) before the build gives up.
+    apt_retry() {
+        for try in 1 2 3; do
+            apt-get -o Acquire::Retries=3 "$@" && return 0
+            log "apt-get $1 failed (try $try of 3)"
+            [ "$try" = 3 ] || sleep 15
+        done
+        return 1
+    }
+    apt_retry update -q
     # openvswitch-switch would start its service where systemd runs; the
     # tests start their own daemons, so keep package scripts from starting any.
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
-    apt-get install -y -q --no-install-recommends $missing || {
+    apt_retry install -y -q --no-install-recommends $missing || {
         rm -f /usr/sbin/policy-rc.d; exit 1; }
     rm -f /usr/sbin/policy-rc.d
 fi

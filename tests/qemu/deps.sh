@@ -17,5 +17,5 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "tests/qemu: installing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null || exit 77
-apt-get install -y -q --no-install-recommends $missing >/dev/null || exit 77
+apt-get -o Acquire::Retries=3 update -q >/dev/null || exit 77
+apt-get -o Acquire::Retries=3 install -y -q --no-install-recommends $missing >/dev/null || exit 77

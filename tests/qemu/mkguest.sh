@@ -19,7 +19,7 @@ if [ ! -s "$cache/vmlinuz" ] || [ ! -d "$cache/modules" ]; then
           sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -1)
     [ -n "$pkg" ] || { echo "mkguest: no linux-image-*-cloud-amd64 in apt" >&2; exit 77; }
     rm -rf "$cache/dl" && mkdir -p "$cache/dl"
-    (cd "$cache/dl" && apt-get download -q "$pkg" >/dev/null 2>&1) || {
+    (cd "$cache/dl" && apt-get -o Acquire::Retries=3 download -q "$pkg" >/dev/null 2>&1) || {
         echo "mkguest: apt-get download $pkg failed" >&2; exit 77; }
     dpkg-deb -x "$cache"/dl/*.deb "$cache/dl/x"
     rm -rf "$cache/modules" && mkdir -p "$cache/modules"
