@@ -830,6 +830,15 @@ class Stream:
         # recorded.
         self.rcvbuf_errors = self.send_errors = None
 
+    def duplicates(self):
+        """[(seq, sent_ns, [recv_ns, ...])] of every probe that arrived
+        more than once (CLOCK_MONOTONIC)."""
+        by_seq = {}
+        for seq, sent_ns, recv_ns in self.arrivals:
+            by_seq.setdefault(seq, (sent_ns, []))[1].append(recv_ns)
+        return [(seq, v[0], v[1]) for seq, v in sorted(by_seq.items())
+                if len(v[1]) > 1]
+
     def gap_times(self):
         """[(first lost send time, last lost send time, count)] (ns,
         CLOCK_MONOTONIC), interpolated from the neighbours' send times."""

@@ -97,6 +97,12 @@ def migrate_measured(dc, peer, g, dst, **kw):
         log('  %d lost, sent %+.1f .. %+.1f ms from %s' % (
             c, (t0 - ref) / 1e6, (t1 - ref) / 1e6,
             'STOP' if 't_stop' in r else 'migrate'))
+    ref = r.get('t_stop', r['t_start'])
+    for seq, sent_ns, arrivals in s.duplicates():
+        log('  seq %d sent %+.1f ms from %s arrived %d times, at %s ms' % (
+            seq, (sent_ns - ref) / 1e6, 'STOP' if 't_stop' in r
+            else 'migrate', len(arrivals),
+            ', '.join('%+.1f' % ((a - ref) / 1e6) for a in arrivals)))
     log('%s -> %s: %s; sent %d lost %d (longest gap %.0f ms) dup %d; '
         'stun %s ms, QMP downtime %s ms, total %s ms; peer socket: %s '
         'receive-buffer drops, %s send errors'
