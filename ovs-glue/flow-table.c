@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "coverage.h"
+#include "flow.h"
+#include "tun-metadata.h"
 #include "byte-order.h"
 #include "hash.h"
 #include "openflow/openflow.h"
@@ -108,29 +110,182 @@ ft_flow_hash__(uint8_t table_id, uint16_t priority,
     return minimatch_hash(match, hash_2words(table_id, priority));
 }
 
+/* A flow's body: the values of its match (the miniflow and the minimask,
+ * as minimatch_init() lays them out) and its actions, in one allocation
+ * that every copy of the flow shares -- the desired flow, the plan's copy of
+ * it and the installed flow that the plan becomes -- and every equal flow in
+ * a table (ft_flow_intern__()), so that a flow held by both tables of a
+ * switch, or by many switches, is stored once.  Immutable once built. */
+struct ft_body {
+    struct hmap_node node;      /* In 'ft_bodies', if 'interned'. */
+    uint32_t ref_cnt;
+    unsigned int size : 31;     /* Bytes in 'data'. */
+    unsigned int interned : 1;
+    uint64_t data[];            /* flow, mask, then the actions. */
+};
+
+/* The bodies of the flows in tables, by content: a flow that several
+ * switches carry (an ENI's delivery and ARP/ND flows on every host of its
+ * VNI) or that is read back from a switch is stored once.  Process-wide;
+ * flow tables are used from one thread. */
+static struct hmap ft_bodies = HMAP_INITIALIZER(&ft_bodies);
+
+/* Allocates a flow with a body of room for a match with the maps of 'maps'
+ * (the flow's and the mask's maps are the mask's, as in minimatch_init())
+ * and for 'ofpacts_len' bytes of actions.  The caller fills in the match's
+ * values, its 'tun_md', the actions and the rest of the flow. */
+static struct ft_flow *
+ft_flow_alloc__(const struct miniflow *maps, size_t ofpacts_len)
+{
+    size_t mf_size = sizeof *maps
+                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+    size_t size = 2 * mf_size + ROUND_UP(ofpacts_len, OFPACT_ALIGNTO);
+    ovs_assert(size <= INT32_MAX);
+    struct ft_body *b = xmalloc(sizeof *b + size);
+    struct ft_flow *f = xmalloc(sizeof *f);
+    char *p = (char *) b->data;
+
+    b->ref_cnt = 1;
+    b->interned = false;
+    b->size = size;
+    if (size > 2 * mf_size + ofpacts_len) {
+        /* Bodies are compared byte for byte: no stray padding. */
+        memset(p + 2 * mf_size + ofpacts_len, 0,
+               size - 2 * mf_size - ofpacts_len);
+    }
+    f->body = b;
+    f->match.flow = (struct miniflow *) p;
+    *f->match.flow = *maps;
+    f->match.mask = (struct minimask *) (p + mf_size);
+    f->match.mask->masks = *maps;
+    f->match.tun_md = NULL;
+    f->ofpacts = ofpacts_len ? (struct ofpact *) (p + 2 * mf_size) : NULL;
+    f->ofpacts_len = ofpacts_len;
+    return f;
+}
+
+/* A new flow with a body of its own holding 'match' and 'ofpacts'. */
+static struct ft_flow *
+ft_flow_from_match__(const struct match *match,
+                     const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct miniflow maps;
+
+    miniflow_map_init(&maps, &match->wc.masks);
+    struct ft_flow *f = ft_flow_alloc__(&maps, ofpacts_len);
+    miniflow_init(f->match.flow, &match->flow);
+    minimask_init(f->match.mask, &match->wc);
+    f->match.tun_md = tun_metadata_allocation_clone(&match->tun_md);
+    if (ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
+               ofpacts_len);
+    }
+    return f;
+}
+
+/* The same from a minimatch. */
+static struct ft_flow *
+ft_flow_from_minimatch__(const struct minimatch *match,
+                         const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const struct miniflow *maps = &match->mask->masks;
+    size_t data_size = MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+    struct ft_flow *f = ft_flow_alloc__(maps, ofpacts_len);
+
+    memcpy(miniflow_values(f->match.flow),
+           miniflow_get_values(match->flow), data_size);
+    memcpy(miniflow_values(&f->match.mask->masks),
+           miniflow_get_values(&match->mask->masks), data_size);
+    f->match.tun_md = tun_metadata_allocation_clone(match->tun_md);
+    if (ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
+               ofpacts_len);
+    }
+    return f;
+}
+
+static void
+ft_body_unref__(struct ft_body *b)
+{
+    if (b && !--b->ref_cnt) {
+        if (b->interned) {
+            hmap_remove(&ft_bodies, &b->node);
+        }
+        free(b);
+    }
+}
+
 static void
 ft_flow_free__(struct ft_flow *f)
 {
     if (f) {
-        minimatch_destroy(&f->match);
-        free(f->ofpacts);
+        free(f->match.tun_md);
+        ft_body_unref__(f->body);
         free(f);
     }
 }
 
+/* A copy of 'src' that shares its body. */
 static struct ft_flow *
 ft_flow_clone__(const struct ft_flow *src)
 {
     struct ft_flow *f = xmalloc(sizeof *f);
 
-    minimatch_clone(&f->match, &src->match);
+    f->match.flow = src->match.flow;
+    f->match.mask = src->match.mask;
+    f->match.tun_md = tun_metadata_allocation_clone(src->match.tun_md);
     f->table_id = src->table_id;
     f->priority = src->priority;
     f->cookie = src->cookie;
-    f->ofpacts = src->ofpacts_len ? xmemdup(src->ofpacts, src->ofpacts_len)
-                                  : NULL;
+    f->ofpacts = src->ofpacts;
     f->ofpacts_len = src->ofpacts_len;
+    f->body = src->body;
+    f->body->ref_cnt++;
     return f;
+}
+
+/* Makes 'f' share body 'b', which holds the same bytes. */
+static void
+ft_flow_share_body__(struct ft_flow *f, struct ft_body *b)
+{
+    if (f->body != b) {
+        char *p = (char *) b->data;
+        const struct miniflow *maps = (const struct miniflow *) p;
+        size_t mf_size = sizeof *maps
+                         + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+
+        ft_body_unref__(f->body);
+        f->body = b;
+        b->ref_cnt++;
+        f->match.flow = (struct miniflow *) p;
+        f->match.mask = (struct minimask *) (p + mf_size);
+        f->ofpacts = (f->ofpacts_len
+                      ? (const struct ofpact *) (p + 2 * mf_size) : NULL);
+    }
+}
+
+/* Makes 'f', about to enter a table, share the body of an equal flow that
+ * is already in one, or makes its body the one that later equal flows
+ * share. */
+static void
+ft_flow_intern__(struct ft_flow *f)
+{
+    struct ft_body *b = f->body;
+
+    if (b->interned) {
+        return;
+    }
+
+    uint32_t hash = hash_bytes64(b->data, b->size, 0);
+    struct ft_body *o;
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash, &ft_bodies) {
+        if (o->size == b->size && !memcmp(o->data, b->data, b->size)) {
+            ft_flow_share_body__(f, o);
+            return;
+        }
+    }
+    hmap_insert(&ft_bodies, &b->node, hash);
+    b->interned = true;
 }
 
 /* Both action lists are in canonical form (ft_ofpacts_normalize__()), so
@@ -165,6 +320,8 @@ flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
 {
     uint32_t hash = ft_flow_hash__(f->table_id, f->priority, &f->match);
     struct ft_flow *old;
+
+    ft_flow_intern__(f);
 
     HMAP_FOR_EACH_WITH_HASH (old, node, hash, &ft->flows) {
         if (old->table_id == f->table_id && old->priority == f->priority
@@ -216,15 +373,15 @@ ft_flow_canonicalize__(const struct ofputil_flow_mod *fm, struct ft_flow **fp)
         return error;
     }
 
-    struct ft_flow *f = xmalloc(sizeof *f);
-    f->match = fm2.match;       /* Takes ownership. */
+    struct ft_flow *f = ft_flow_from_minimatch__(&fm2.match, ofpacts.data,
+                                                 ofpacts.size);
+    minimatch_destroy(&fm2.match);
     f->table_id = fm->table_id;
     f->priority = fm->priority;
     f->cookie = ntohll(fm->new_cookie);
-    f->ofpacts_len = ofpacts.size;
-    f->ofpacts = ofpacts.size ? xmemdup(ofpacts.data, ofpacts.size) : NULL;
     ofpbuf_uninit(&ofpacts);
-    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
+    ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, f->ofpacts),
+                           f->ofpacts_len);
     *fp = f;
     return 0;
 }
@@ -337,14 +494,12 @@ flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
         return EINVAL;
     }
 
-    struct ft_flow *f = xmalloc(sizeof *f);
-    minimatch_init(&f->match, match);
+    struct ft_flow *f = ft_flow_from_match__(match, ofpacts, ofpacts_len);
     f->table_id = table_id;
     f->priority = priority;
     f->cookie = cookie;
-    f->ofpacts_len = ofpacts_len;
-    f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
-    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
+    ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, f->ofpacts),
+                           f->ofpacts_len);
 
     if (check_canonical) {
         int error = ft_flow_check_canonical__(f);
@@ -418,16 +573,13 @@ void
 flow_table_add_flow_stats(struct flow_table *ft,
                           const struct ofputil_flow_stats *fs)
 {
-    struct ft_flow *f = xmalloc(sizeof *f);
-
-    minimatch_init(&f->match, &fs->match);
+    struct ft_flow *f = ft_flow_from_match__(&fs->match, fs->ofpacts,
+                                             fs->ofpacts_len);
     f->table_id = fs->table_id;
     f->priority = fs->priority;
     f->cookie = ntohll(fs->cookie);
-    f->ofpacts_len = fs->ofpacts_len;
-    f->ofpacts = fs->ofpacts_len ? xmemdup(fs->ofpacts, fs->ofpacts_len)
-                                 : NULL;
-    ft_ofpacts_normalize__(f->ofpacts, f->ofpacts_len);
+    ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, f->ofpacts),
+                           f->ofpacts_len);
     flow_table_insert_flow__(ft, f);
 }
 

@@ -70,16 +70,24 @@ struct ofputil_group_desc;
 bool ft_cookie_is_foreign(uint64_t cookie);
 bool ft_group_is_foreign(uint32_t group_id);
 
-/* One flow.  The key is (table_id, priority, match). */
+/* One flow.  The key is (table_id, priority, match).
+ *
+ * The match's values and the actions live in a body that the copies of a
+ * flow share (a desired flow, the plan's copy of it, the installed flow the
+ * plan becomes), and so do equal flows in any table of the process: read-
+ * only, and the match is not a minimatch of its own (never
+ * minimatch_destroy() it).  So flow tables are for one thread. */
+struct ft_body;
 struct ft_flow {
     struct hmap_node node;      /* In flow_table's 'flows'. */
     struct hmap_node cookie_node;   /* In flow_table's 'by_cookie'. */
-    struct minimatch match;
+    struct minimatch match;     /* 'flow' and 'mask' point into 'body'. */
+    uint64_t cookie;
+    const struct ofpact *ofpacts;   /* In 'body'. */
+    struct ft_body *body;       /* Shared, reference-counted. */
     uint8_t table_id;
     uint16_t priority;
-    uint64_t cookie;
-    struct ofpact *ofpacts;
-    size_t ofpacts_len;
+    uint32_t ofpacts_len;       /* Bounded by an OpenFlow message's size. */
 };
 
 /* One group.  The key is group_id. */

@@ -773,6 +773,82 @@ test_many(void **state OVS_UNUSED)
     flow_table_destroy(installed);
 }
 
+static const struct ft_flow *
+only_flow(const struct flow_table *ft)
+{
+    assert_int_equal(flow_table_n_flows(ft), 1);
+    return CONTAINER_OF(hmap_first(&ft->flows), struct ft_flow, node);
+}
+
+static char *
+flow_text(const struct ft_flow *f)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &s };
+
+    ds_put_format(&s, "table=%d,", f->table_id);
+    minimatch_format(&f->match, NULL, NULL, &s, f->priority);
+    ds_put_cstr(&s, ",actions=");
+    ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+    return ds_steal_cstr(&s);
+}
+
+/* Equal flows share one body: in two switches' tables (whatever their
+ * cookies), in the plan's copy and the installed flow it becomes, and a
+ * flow read back from a switch.  A table destroyed leaves the others'
+ * flows intact. */
+static void
+test_shared_bodies(void **state OVS_UNUSED)
+{
+    const char *text = "table=1,priority=100,ip,dl_dst=f0:00:00:00:00:01,"
+                       "nw_dst=10.0.0.1,actions=set_field:192.168.0.2->"
+                       "tun_dst,output:1";
+    struct flow_table *a = flow_table_create();
+    struct flow_table *b = flow_table_create();
+    struct flow_table *c = flow_table_create();
+    struct flow_table *d = flow_table_create();
+    struct ft_plan plan;
+
+    add(a, C_ENI | 1, text);
+    add(b, C_ENI | 2, text);
+    add_dumped(c, C_ENI | 1, text);
+    add(d, C_ENI | 1, "table=1,priority=100,ip,dl_dst=f0:00:00:00:00:01,"
+        "nw_dst=10.0.0.1,actions=set_field:192.168.0.3->tun_dst,output:1");
+    assert_ptr_equal(only_flow(a)->body, only_flow(b)->body);
+    assert_ptr_equal(only_flow(a)->body, only_flow(c)->body);
+    assert_ptr_not_equal(only_flow(a)->body, only_flow(d)->body);
+    assert_int_equal(only_flow(b)->cookie, C_ENI | 2);
+
+    struct flow_table *installed = flow_table_create();
+    flow_table_diff(a, installed, &plan);
+    assert_int_equal(plan.n_ops, 1);
+    assert_ptr_equal(plan.ops[0].flow->body, only_flow(a)->body);
+    ft_plan_apply(&plan, installed);
+    ft_plan_destroy(&plan);
+    assert_ptr_equal(only_flow(installed)->body, only_flow(a)->body);
+
+    char *before = flow_text(only_flow(b));
+    flow_table_destroy(a);
+    flow_table_destroy(installed);
+    flow_table_destroy(c);
+    char *after = flow_text(only_flow(b));
+    assert_string_equal(before, after);
+
+    /* The body that is left is still the one an equal flow finds. */
+    struct flow_table *e = flow_table_create();
+    add(e, C_ENI | 3, text);
+    assert_ptr_equal(only_flow(e)->body, only_flow(b)->body);
+    flow_table_destroy(b);
+    char *alone = flow_text(only_flow(e));
+    assert_string_equal(before, alone);
+
+    free(before);
+    free(after);
+    free(alone);
+    flow_table_destroy(d);
+    flow_table_destroy(e);
+}
+
 /* Flows built with ovs-glue/flow-build.h and added without the OpenFlow
  * round trip equal those parsed from the same text and canonicalized. */
 static void
@@ -916,6 +992,7 @@ main(void)
         cmocka_unit_test(test_canonical_across_versions),
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_shared_bodies),
         cmocka_unit_test(test_build_equals_parse),
         cmocka_unit_test(test_check_canonical),
     };
