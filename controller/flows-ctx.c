@@ -161,7 +161,9 @@ flows_work_apply(const struct flows_work *w, const struct flows_ctx *ctx,
         uint64_t id = FT_COOKIE_ID(it->cookie);
         const struct eni *e;
 
-        flow_table_remove_cookie(ft, it->cookie, FT_COOKIE_MASK);
+        /* A refresh: flows that come back unchanged are not edited, so an
+         * owner whose flows did not change is not diffed or sent. */
+        flow_table_refresh_begin(ft, it->cookie);
         switch (FT_COOKIE_CLASS(it->cookie)) {
         case FLOWS_CLASS_ENI:
             e = flows_ctx_find_eni(ctx, id);
@@ -181,6 +183,7 @@ flows_work_apply(const struct flows_work *w, const struct flows_ctx *ctx,
         default:
             OVS_NOT_REACHED();
         }
+        flow_table_refresh_end(ft, it->cookie);
         sset_add(&hosts, it->host);
     }
 

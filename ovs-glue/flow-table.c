@@ -27,6 +27,7 @@
 VLOG_DEFINE_THIS_MODULE(flow_table);
 
 COVERAGE_DEFINE(flow_table_add);
+COVERAGE_DEFINE(flow_table_add_unchanged);
 COVERAGE_DEFINE(flow_table_diff_full);
 COVERAGE_DEFINE(flow_table_diff_incremental);
 COVERAGE_DEFINE(flow_table_diff_op);
@@ -130,37 +131,72 @@ struct ft_body {
  * flow tables are used from one thread. */
 static struct hmap ft_bodies = HMAP_INITIALIZER(&ft_bodies);
 
-/* Allocates a flow with a body of room for a match with the maps of 'maps'
- * (the flow's and the mask's maps are the mask's, as in minimatch_init())
- * and for 'ofpacts_len' bytes of actions.  The caller fills in the match's
- * values, its 'tun_md', the actions and the rest of the flow. */
-static struct ft_flow *
-ft_flow_alloc__(const struct miniflow *maps, size_t ofpacts_len)
+/* The bytes of a body with room for a match with the maps of 'maps' (the
+ * flow's and the mask's maps are the mask's, as in minimatch_init()) and
+ * for 'ofpacts_len' bytes of actions. */
+static size_t
+ft_body_size__(const struct miniflow *maps, size_t ofpacts_len)
 {
     size_t mf_size = sizeof *maps
                      + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
     size_t size = 2 * mf_size + ROUND_UP(ofpacts_len, OFPACT_ALIGNTO);
     ovs_assert(size <= INT32_MAX);
-    struct ft_body *b = xmalloc(sizeof *b + size);
-    struct ft_flow *f = xmalloc(sizeof *f);
+    return size;
+}
+
+/* Initializes 'b' ('size' bytes from ft_body_size__() for the same maps
+ * and actions' length): one reference, the maps written, the padding after
+ * the actions zeroed (bodies are compared byte for byte). */
+static void
+ft_body_init__(struct ft_body *b, const struct miniflow *maps, size_t size,
+               size_t ofpacts_len)
+{
+    size_t mf_size = sizeof *maps
+                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
     char *p = (char *) b->data;
 
     b->ref_cnt = 1;
     b->interned = false;
     b->size = size;
+    *(struct miniflow *) p = *maps;
+    ((struct minimask *) (p + mf_size))->masks = *maps;
     if (size > 2 * mf_size + ofpacts_len) {
-        /* Bodies are compared byte for byte: no stray padding. */
         memset(p + 2 * mf_size + ofpacts_len, 0,
                size - 2 * mf_size - ofpacts_len);
     }
+}
+
+/* Points 'f''s match and actions ('f->ofpacts_len' bytes) into 'b'. */
+static void
+ft_flow_bind__(struct ft_flow *f, struct ft_body *b)
+{
+    char *p = (char *) b->data;
+    const struct miniflow *maps = (const struct miniflow *) p;
+    size_t mf_size = sizeof *maps
+                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+
     f->body = b;
     f->match.flow = (struct miniflow *) p;
-    *f->match.flow = *maps;
     f->match.mask = (struct minimask *) (p + mf_size);
-    f->match.mask->masks = *maps;
-    f->match.tun_md = NULL;
-    f->ofpacts = ofpacts_len ? (struct ofpact *) (p + 2 * mf_size) : NULL;
+    f->ofpacts = (f->ofpacts_len
+                  ? (const struct ofpact *) (p + 2 * mf_size) : NULL);
+}
+
+/* Allocates a flow with a body of its own (see ft_body_size__()).  The
+ * caller fills in the match's values, its 'tun_md', the actions and the
+ * rest of the flow. */
+static struct ft_flow *
+ft_flow_alloc__(const struct miniflow *maps, size_t ofpacts_len)
+{
+    size_t size = ft_body_size__(maps, ofpacts_len);
+    struct ft_body *b = xmalloc(sizeof *b + size);
+    struct ft_flow *f = xmalloc(sizeof *f);
+
+    ft_body_init__(b, maps, size, ofpacts_len);
     f->ofpacts_len = ofpacts_len;
+    ft_flow_bind__(f, b);
+    f->match.tun_md = NULL;
+    f->stale = false;
     return f;
 }
 
@@ -241,27 +277,29 @@ ft_flow_clone__(const struct ft_flow *src)
     f->ofpacts_len = src->ofpacts_len;
     f->body = src->body;
     f->body->ref_cnt++;
+    f->stale = false;
     return f;
 }
 
-/* Makes 'f' share body 'b', which holds the same bytes. */
-static void
-ft_flow_share_body__(struct ft_flow *f, struct ft_body *b)
+/* The interned body with the bytes of 'b' and hash 'hash', if any. */
+static struct ft_body *
+ft_body_find__(const struct ft_body *b, uint32_t hash)
 {
-    if (f->body != b) {
-        char *p = (char *) b->data;
-        const struct miniflow *maps = (const struct miniflow *) p;
-        size_t mf_size = sizeof *maps
-                         + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+    struct ft_body *o;
 
-        ft_body_unref__(f->body);
-        f->body = b;
-        b->ref_cnt++;
-        f->match.flow = (struct miniflow *) p;
-        f->match.mask = (struct minimask *) (p + mf_size);
-        f->ofpacts = (f->ofpacts_len
-                      ? (const struct ofpact *) (p + 2 * mf_size) : NULL);
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash, &ft_bodies) {
+        if (o->size == b->size && !memcmp(o->data, b->data, b->size)) {
+            return o;
+        }
     }
+    return NULL;
+}
+
+static void
+ft_body_intern__(struct ft_body *b, uint32_t hash)
+{
+    hmap_insert(&ft_bodies, &b->node, hash);
+    b->interned = true;
 }
 
 /* Makes 'f', about to enter a table, share the body of an equal flow that
@@ -277,15 +315,14 @@ ft_flow_intern__(struct ft_flow *f)
     }
 
     uint32_t hash = hash_bytes64(b->data, b->size, 0);
-    struct ft_body *o;
-    HMAP_FOR_EACH_WITH_HASH (o, node, hash, &ft_bodies) {
-        if (o->size == b->size && !memcmp(o->data, b->data, b->size)) {
-            ft_flow_share_body__(f, o);
-            return;
-        }
+    struct ft_body *o = ft_body_find__(b, hash);
+    if (o) {
+        o->ref_cnt++;
+        ft_body_unref__(b);
+        ft_flow_bind__(f, o);
+    } else {
+        ft_body_intern__(b, hash);
     }
-    hmap_insert(&ft_bodies, &b->node, hash);
-    b->interned = true;
 }
 
 /* Both action lists are in canonical form (ft_ofpacts_normalize__()), so
@@ -326,6 +363,12 @@ flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
     HMAP_FOR_EACH_WITH_HASH (old, node, hash, &ft->flows) {
         if (old->table_id == f->table_id && old->priority == f->priority
             && minimatch_equal(&old->match, &f->match)) {
+            if (old->cookie == f->cookie && ft_flow_same_value__(old, f)) {
+                /* The same flow: no edit. */
+                old->stale = false;
+                ft_flow_free__(f);
+                return;
+            }
             hmap_replace(&ft->flows, &old->node, &f->node);
             hmap_remove(&ft->by_cookie, &old->cookie_node);
             hmap_insert(&ft->by_cookie, &f->cookie_node,
@@ -494,23 +537,77 @@ flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
         return EINVAL;
     }
 
-    struct ft_flow *f = ft_flow_from_match__(match, ofpacts, ofpacts_len);
-    f->table_id = table_id;
-    f->priority = priority;
-    f->cookie = cookie;
-    ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, f->ofpacts),
-                           f->ofpacts_len);
+    /* The body is built in 'stub' first: a flow that the table has already
+     * (a refresh, flow_table_refresh_begin()) costs no allocation, and one
+     * whose body is in another table costs the flow's alone. */
+    uint64_t stub[2048 / 8];
+    struct miniflow maps;
+    miniflow_map_init(&maps, &match->wc.masks);
+    size_t size = ft_body_size__(&maps, ofpacts_len);
+    struct ft_body *b = (sizeof *b + size <= sizeof stub
+                         ? (struct ft_body *) stub
+                         : xmalloc(sizeof *b + size));
+    struct ft_flow tmp;
 
-    if (check_canonical) {
-        int error = ft_flow_check_canonical__(f);
-        if (error) {
-            ft_flow_free__(f);
-            return error;
-        }
+    ft_body_init__(b, &maps, size, ofpacts_len);
+    tmp.ofpacts_len = ofpacts_len;
+    ft_flow_bind__(&tmp, b);
+    miniflow_init(tmp.match.flow, &match->flow);
+    minimask_init(tmp.match.mask, &match->wc);
+    tmp.match.tun_md = (match->tun_md.valid
+                        ? CONST_CAST(struct tun_metadata_allocation *,
+                                     &match->tun_md)
+                        : NULL);    /* Borrowed. */
+    if (ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, tmp.ofpacts), ofpacts,
+               ofpacts_len);
+        ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, tmp.ofpacts),
+                               ofpacts_len);
     }
+    tmp.table_id = table_id;
+    tmp.priority = priority;
+    tmp.cookie = cookie;
+    tmp.stale = false;
+
+    int error = check_canonical ? ft_flow_check_canonical__(&tmp) : 0;
+    if (error) {
+        goto out;
+    }
+
+    struct ft_flow *old = flow_table_find_flow(ft, table_id, priority,
+                                               &tmp.match);
+    if (old && old->cookie == cookie && ft_flow_same_value__(old, &tmp)) {
+        COVERAGE_INC(flow_table_add_unchanged);
+        old->stale = false;
+        goto out;
+    }
+
+    uint32_t hash = hash_bytes64(b->data, size, 0);
+    struct ft_body *shared = ft_body_find__(b, hash);
+    if (shared) {
+        shared->ref_cnt++;
+    } else {
+        if (b == (struct ft_body *) stub) {
+            shared = xmemdup(b, sizeof *b + size);
+        } else {
+            shared = b;
+            b = NULL;
+        }
+        ft_body_intern__(shared, hash);
+    }
+
+    struct ft_flow *f = xmalloc(sizeof *f);
+    *f = tmp;
+    ft_flow_bind__(f, shared);
+    f->match.tun_md = tun_metadata_allocation_clone(&match->tun_md);
     COVERAGE_INC(flow_table_add);
     flow_table_insert_flow__(ft, f);
-    return 0;
+
+out:
+    if (b != (struct ft_body *) stub) {
+        free(b);
+    }
+    return error;
 }
 
 char *
@@ -910,6 +1007,45 @@ flow_table_remove_cookie(struct flow_table *ft, uint64_t cookie,
             ft_group_free__(g);
             n++;
         }
+    }
+    return n;
+}
+
+void
+flow_table_refresh_begin(struct flow_table *ft, uint64_t cookie)
+{
+    struct ft_flow *f;
+    struct ft_group *g;
+
+    HMAP_FOR_EACH_WITH_HASH (f, cookie_node, hash_uint64(cookie),
+                             &ft->by_cookie) {
+        if (f->cookie == cookie) {
+            f->stale = true;
+        }
+    }
+    HMAP_FOR_EACH_SAFE (g, node, &ft->groups) {
+        if (g->cookie == cookie) {
+            hmap_remove(&ft->groups, &g->node);
+            ft_group_free__(g);
+        }
+    }
+}
+
+size_t
+flow_table_refresh_end(struct flow_table *ft, uint64_t cookie)
+{
+    struct hmap_node *node = hmap_first_with_hash(&ft->by_cookie,
+                                                  hash_uint64(cookie));
+    size_t n = 0;
+
+    while (node) {
+        struct hmap_node *next = hmap_next_with_hash(node);
+        struct ft_flow *f = CONTAINER_OF(node, struct ft_flow, cookie_node);
+        if (f->cookie == cookie && f->stale) {
+            flow_table_remove_flow__(ft, f);
+            n++;
+        }
+        node = next;
     }
     return n;
 }

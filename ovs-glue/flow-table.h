@@ -86,6 +86,7 @@ struct ft_flow {
     const struct ofpact *ofpacts;   /* In 'body'. */
     struct ft_body *body;       /* Shared, reference-counted. */
     uint8_t table_id;
+    bool stale;                 /* Not yet added again in a refresh. */
     uint16_t priority;
     uint32_t ofpacts_len;       /* Bounded by an OpenFlow message's size. */
 };
@@ -131,7 +132,8 @@ static inline size_t flow_table_n_groups(const struct flow_table *ft)
 /* Desired-table edits.
  *
  * flow_table_add_flow() adds the flow with key ('table_id', 'priority',
- * 'match'), replacing any flow with that key.  Returns 0, EINVAL if 'cookie'
+ * 'match'), replacing any flow with that key (a flow equal to it in cookie
+ * and actions too is kept as it is: no change).  Returns 0, EINVAL if 'cookie'
  * is foreign, or an OFPERR_* if the flow cannot be expressed in OpenFlow 1.3.
  *
  * flow_table_add_flow_str() does the same for a flow in ovs-ofctl syntax
@@ -169,6 +171,18 @@ bool flow_table_remove_flow(struct flow_table *, uint8_t table_id,
                             uint16_t priority, const struct match *);
 size_t flow_table_remove_cookie(struct flow_table *, uint64_t cookie,
                                 uint64_t mask);
+/* Recomputing one owner's flows.  flow_table_refresh_begin() marks the
+ * flows of owner 'cookie' (the whole cookie) stale and removes its groups;
+ * adding a flow that the table has already, with the same cookie and
+ * actions, then keeps it as it is and clears the mark (no edit, no change
+ * recorded; and flow_table_add_flow_canonical() allocates nothing for it);
+ * flow_table_refresh_end() removes the owner's flows still marked and
+ * returns how many.  Between the two the stale flows are still in the
+ * table.  So recomputing an owner whose flows did not change changes
+ * nothing, where flow_table_remove_cookie() and adding them again would
+ * replace every flow and record the owner as changed. */
+void flow_table_refresh_begin(struct flow_table *, uint64_t cookie);
+size_t flow_table_refresh_end(struct flow_table *, uint64_t cookie);
 struct ft_flow *flow_table_find_flow(const struct flow_table *,
                                      uint8_t table_id, uint16_t priority,
                                      const struct minimatch *);

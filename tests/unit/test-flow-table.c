@@ -849,6 +849,92 @@ test_shared_bodies(void **state OVS_UNUSED)
     flow_table_destroy(e);
 }
 
+static void
+add_canonical(struct flow_table *ft, uint64_t cookie, int port, int out)
+{
+    struct flow_build fb;
+
+    flow_build_init(&fb, 0, 100);
+    fb_match_int(&fb, MFF_IN_PORT, port);
+    fb_output(&fb, u16_to_ofp(out));
+    char *error = flow_build_add(&fb, ft, cookie);
+    assert_null(error);
+}
+
+/* A refresh keeps the flows that come back unchanged (the same objects, no
+ * change recorded), replaces the changed ones and removes the ones that do
+ * not come back; other owners' flows are not touched. */
+static void
+test_refresh(void **state OVS_UNUSED)
+{
+    struct flow_table *ft = flow_table_create();
+    const uint64_t a = C_ENI | 1, b = C_ENI | 2;
+
+    flow_table_track_changes(ft);
+    add_canonical(ft, a, 1, 10);
+    add_canonical(ft, a, 2, 20);
+    add_canonical(ft, a, 3, 30);
+    add_canonical(ft, b, 4, 40);
+    flow_table_forget_changes(ft);
+    assert_false(flow_table_all_changed(ft));
+
+    const struct ft_flow *f1 = NULL, *f2 = NULL, *f4 = NULL;
+    const struct ft_flow *f;
+    HMAP_FOR_EACH (f, node, &ft->flows) {
+        if (f->cookie == b) {
+            f4 = f;
+        } else if (!f1) {
+            f1 = f;
+        }
+    }
+    assert_non_null(f1);
+
+    /* Nothing changes: no edit. */
+    flow_table_refresh_begin(ft, a);
+    add_canonical(ft, a, 1, 10);
+    add_canonical(ft, a, 2, 20);
+    add_canonical(ft, a, 3, 30);
+    assert_int_equal(flow_table_refresh_end(ft, a), 0);
+    assert_int_equal(flow_table_n_flows(ft), 4);
+    assert_int_equal(flow_table_n_changed(ft), 0);
+    HMAP_FOR_EACH (f, node, &ft->flows) {
+        if (f == f1) {
+            f2 = f;
+        }
+        assert_false(f->stale);
+    }
+    assert_ptr_equal(f2, f1);   /* the same object, kept */
+
+    /* One changed, one gone, one new. */
+    flow_table_refresh_begin(ft, a);
+    add_canonical(ft, a, 1, 11);
+    add_canonical(ft, a, 2, 20);
+    add_canonical(ft, a, 5, 50);
+    assert_int_equal(flow_table_refresh_end(ft, a), 1);
+    assert_int_equal(flow_table_n_flows(ft), 4);
+    assert_int_equal(flow_table_n_changed(ft), 1);
+
+    struct flow_table *expect = flow_table_create();
+    add_canonical(expect, a, 1, 11);
+    add_canonical(expect, a, 2, 20);
+    add_canonical(expect, a, 5, 50);
+    add_canonical(expect, b, 4, 40);
+    assert_true(flow_table_equal(ft, expect));
+    HMAP_FOR_EACH (f, node, &ft->flows) {
+        if (f->cookie == b) {
+            assert_ptr_equal(f, f4);
+        }
+    }
+
+    /* An owner that comes back with nothing: all removed. */
+    flow_table_refresh_begin(ft, a);
+    assert_int_equal(flow_table_refresh_end(ft, a), 3);
+    assert_int_equal(flow_table_n_flows(ft), 1);
+
+    flow_table_destroy(expect);
+    flow_table_destroy(ft);
+}
+
 /* Flows built with ovs-glue/flow-build.h and added without the OpenFlow
  * round trip equal those parsed from the same text and canonicalized. */
 static void
@@ -993,6 +1079,7 @@ main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_shared_bodies),
+        cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_build_equals_parse),
         cmocka_unit_test(test_check_canonical),
     };
