@@ -131,15 +131,21 @@ struct ft_body {
  * flow tables are used from one thread. */
 static struct hmap ft_bodies = HMAP_INITIALIZER(&ft_bodies);
 
+/* The bytes of a miniflow with the maps of 'maps' and its values. */
+static size_t
+ft_mf_size__(const struct miniflow *maps)
+{
+    return sizeof *maps + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+}
+
 /* The bytes of a body with room for a match with the maps of 'maps' (the
  * flow's and the mask's maps are the mask's, as in minimatch_init()) and
  * for 'ofpacts_len' bytes of actions. */
 static size_t
 ft_body_size__(const struct miniflow *maps, size_t ofpacts_len)
 {
-    size_t mf_size = sizeof *maps
-                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
-    size_t size = 2 * mf_size + ROUND_UP(ofpacts_len, OFPACT_ALIGNTO);
+    size_t size = 2 * ft_mf_size__(maps) + ROUND_UP(ofpacts_len,
+                                                    OFPACT_ALIGNTO);
     ovs_assert(size <= INT32_MAX);
     return size;
 }
@@ -151,8 +157,7 @@ static void
 ft_body_init__(struct ft_body *b, const struct miniflow *maps, size_t size,
                size_t ofpacts_len)
 {
-    size_t mf_size = sizeof *maps
-                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+    size_t mf_size = ft_mf_size__(maps);
     char *p = (char *) b->data;
 
     b->ref_cnt = 1;
@@ -171,9 +176,7 @@ static void
 ft_flow_bind__(struct ft_flow *f, struct ft_body *b)
 {
     char *p = (char *) b->data;
-    const struct miniflow *maps = (const struct miniflow *) p;
-    size_t mf_size = sizeof *maps
-                     + MINIFLOW_VALUES_SIZE(miniflow_n_values(maps));
+    size_t mf_size = ft_mf_size__((const struct miniflow *) p);
 
     f->body = b;
     f->match.flow = (struct miniflow *) p;
@@ -200,6 +203,20 @@ ft_flow_alloc__(const struct miniflow *maps, size_t ofpacts_len)
     return f;
 }
 
+/* Writes 'match''s values and 'f->ofpacts_len' bytes of 'ofpacts' into
+ * the body that 'f' is bound to (built for 'match''s maps). */
+static void
+ft_flow_fill__(struct ft_flow *f, const struct match *match,
+               const struct ofpact *ofpacts)
+{
+    miniflow_init(f->match.flow, &match->flow);
+    minimask_init(f->match.mask, &match->wc);
+    if (f->ofpacts_len) {
+        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
+               f->ofpacts_len);
+    }
+}
+
 /* A new flow with a body of its own holding 'match' and 'ofpacts'. */
 static struct ft_flow *
 ft_flow_from_match__(const struct match *match,
@@ -209,13 +226,8 @@ ft_flow_from_match__(const struct match *match,
 
     miniflow_map_init(&maps, &match->wc.masks);
     struct ft_flow *f = ft_flow_alloc__(&maps, ofpacts_len);
-    miniflow_init(f->match.flow, &match->flow);
-    minimask_init(f->match.mask, &match->wc);
+    ft_flow_fill__(f, match, ofpacts);
     f->match.tun_md = tun_metadata_allocation_clone(&match->tun_md);
-    if (ofpacts_len) {
-        memcpy(CONST_CAST(struct ofpact *, f->ofpacts), ofpacts,
-               ofpacts_len);
-    }
     return f;
 }
 
@@ -335,14 +347,14 @@ ft_flow_same_value__(const struct ft_flow *a, const struct ft_flow *b)
                          b->ofpacts, b->ofpacts_len);
 }
 
-struct ft_flow *
-flow_table_find_flow(const struct flow_table *ft, uint8_t table_id,
-                     uint16_t priority, const struct minimatch *match)
+/* The flow of 'ft' with the key whose hash is 'hash', if any. */
+static struct ft_flow *
+ft_find__(const struct flow_table *ft, uint8_t table_id, uint16_t priority,
+          const struct minimatch *match, uint32_t hash)
 {
     struct ft_flow *f;
 
-    HMAP_FOR_EACH_WITH_HASH (f, node, ft_flow_hash__(table_id, priority,
-                                                     match), &ft->flows) {
+    HMAP_FOR_EACH_WITH_HASH (f, node, hash, &ft->flows) {
         if (f->table_id == table_id && f->priority == priority
             && minimatch_equal(&f->match, match)) {
             return f;
@@ -351,37 +363,47 @@ flow_table_find_flow(const struct flow_table *ft, uint8_t table_id,
     return NULL;
 }
 
+struct ft_flow *
+flow_table_find_flow(const struct flow_table *ft, uint8_t table_id,
+                     uint16_t priority, const struct minimatch *match)
+{
+    return ft_find__(ft, table_id, priority, match,
+                     ft_flow_hash__(table_id, priority, match));
+}
+
+/* Puts 'f' (its key's hash 'hash') into 'ft' in place of 'old', the flow
+ * with its key or NULL, and frees 'old'; or, if 'old' is the same flow
+ * (cookie and actions too), keeps 'old' and frees 'f'. */
+static void
+ft_put__(struct flow_table *ft, struct ft_flow *f, struct ft_flow *old,
+         uint32_t hash)
+{
+    if (!old) {
+        hmap_insert(&ft->flows, &f->node, hash);
+        hmap_insert(&ft->by_cookie, &f->cookie_node, hash_uint64(f->cookie));
+        ft_note_change__(ft, f->cookie);
+    } else if (old->cookie == f->cookie && ft_flow_same_value__(old, f)) {
+        old->stale = false;     /* The same flow: no edit. */
+        ft_flow_free__(f);
+    } else {
+        hmap_replace(&ft->flows, &old->node, &f->node);
+        hmap_remove(&ft->by_cookie, &old->cookie_node);
+        hmap_insert(&ft->by_cookie, &f->cookie_node, hash_uint64(f->cookie));
+        ft_note_change__(ft, old->cookie);
+        ft_note_change__(ft, f->cookie);
+        ft_flow_free__(old);
+    }
+}
+
 /* Inserts 'f' into 'ft', replacing (and freeing) any flow with its key. */
 static void
 flow_table_insert_flow__(struct flow_table *ft, struct ft_flow *f)
 {
     uint32_t hash = ft_flow_hash__(f->table_id, f->priority, &f->match);
-    struct ft_flow *old;
 
     ft_flow_intern__(f);
-
-    HMAP_FOR_EACH_WITH_HASH (old, node, hash, &ft->flows) {
-        if (old->table_id == f->table_id && old->priority == f->priority
-            && minimatch_equal(&old->match, &f->match)) {
-            if (old->cookie == f->cookie && ft_flow_same_value__(old, f)) {
-                /* The same flow: no edit. */
-                old->stale = false;
-                ft_flow_free__(f);
-                return;
-            }
-            hmap_replace(&ft->flows, &old->node, &f->node);
-            hmap_remove(&ft->by_cookie, &old->cookie_node);
-            hmap_insert(&ft->by_cookie, &f->cookie_node,
-                        hash_uint64(f->cookie));
-            ft_note_change__(ft, old->cookie);
-            ft_note_change__(ft, f->cookie);
-            ft_flow_free__(old);
-            return;
-        }
-    }
-    hmap_insert(&ft->flows, &f->node, hash);
-    hmap_insert(&ft->by_cookie, &f->cookie_node, hash_uint64(f->cookie));
-    ft_note_change__(ft, f->cookie);
+    ft_put__(ft, f, ft_find__(ft, f->table_id, f->priority, &f->match, hash),
+             hash);
 }
 
 static void
@@ -552,18 +574,13 @@ flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
     ft_body_init__(b, &maps, size, ofpacts_len);
     tmp.ofpacts_len = ofpacts_len;
     ft_flow_bind__(&tmp, b);
-    miniflow_init(tmp.match.flow, &match->flow);
-    minimask_init(tmp.match.mask, &match->wc);
+    ft_flow_fill__(&tmp, match, ofpacts);
     tmp.match.tun_md = (match->tun_md.valid
                         ? CONST_CAST(struct tun_metadata_allocation *,
                                      &match->tun_md)
                         : NULL);    /* Borrowed. */
-    if (ofpacts_len) {
-        memcpy(CONST_CAST(struct ofpact *, tmp.ofpacts), ofpacts,
-               ofpacts_len);
-        ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, tmp.ofpacts),
-                               ofpacts_len);
-    }
+    ft_ofpacts_normalize__(CONST_CAST(struct ofpact *, tmp.ofpacts),
+                           ofpacts_len);
     tmp.table_id = table_id;
     tmp.priority = priority;
     tmp.cookie = cookie;
@@ -574,8 +591,9 @@ flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
         goto out;
     }
 
-    struct ft_flow *old = flow_table_find_flow(ft, table_id, priority,
-                                               &tmp.match);
+    uint32_t key_hash = ft_flow_hash__(table_id, priority, &tmp.match);
+    struct ft_flow *old = ft_find__(ft, table_id, priority, &tmp.match,
+                                    key_hash);
     if (old && old->cookie == cookie && ft_flow_same_value__(old, &tmp)) {
         COVERAGE_INC(flow_table_add_unchanged);
         old->stale = false;
@@ -601,7 +619,7 @@ flow_table_add_flow_canonical(struct flow_table *ft, uint8_t table_id,
     ft_flow_bind__(f, shared);
     f->match.tun_md = tun_metadata_allocation_clone(&match->tun_md);
     COVERAGE_INC(flow_table_add);
-    flow_table_insert_flow__(ft, f);
+    ft_put__(ft, f, old, key_hash);
 
 out:
     if (b != (struct ft_body *) stub) {
